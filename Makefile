@@ -1,0 +1,84 @@
+# gopherops.baremetal: the two commands that matter are `make demo` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+COLL_LINK := .build/collections/ansible_collections/gopherops/baremetal
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_FORCE_COLOR ?= 0
+export PYTHONDONTWRITEBYTECODE := 1
+export GOTOOLCHAIN := local
+export GOFLAGS := -buildvcs=false
+
+.PHONY: help demo test venv collection host-deps lab-image lab-up lab-down lab-status deploy \
+        unit sanity lint molecule integration build-collection clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(VENV)/.stamp: requirements-dev.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+venv: $(VENV)/.stamp ## create the virtualenv with pinned tools (Ansible, molecule, Go, ...)
+
+$(COLL_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn $(CURDIR) $@
+
+collection: $(COLL_LINK) ## make this checkout importable as gopherops.baremetal
+
+host-deps: ## make sure a Docker engine answers (installs docker.io and starts dockerd as root)
+	@scripts/host-deps.sh
+
+lab-image: venv host-deps ## build the lab base image (debootstrap, once)
+	$(BIN)/python scripts/lab.py image
+
+lab-up: venv host-deps ## start the lab hosts and write inventories/lab/hosts.yml (LAB_HOSTS=3)
+	$(BIN)/python scripts/lab.py up
+
+lab-down: ## remove the lab hosts (a no-op when there is no lab)
+	@$(PYTHON) scripts/lab.py down
+
+lab-status: ## show the lab hosts and the version each one serves
+	@$(PYTHON) scripts/lab.py status
+
+deploy: venv collection ## run playbooks/deploy.yml against inventories/lab
+	$(BIN)/ansible-playbook playbooks/deploy.yml -i inventories/lab $(ANSIBLE_ARGS)
+
+demo: lab-up collection ## the whole demo: lab, build, deploy, and where to reach the service
+	$(BIN)/ansible-playbook playbooks/deploy.yml -i inventories/lab $(ANSIBLE_ARGS)
+	@$(BIN)/python scripts/lab.py status
+
+unit: venv collection ## unit tests: pytest for the plugins, go test for the example service
+	cd examples/hello && go vet ./... && go test ./...
+	cd $(COLL_LINK) && $(BIN)/python -m pytest -q tests/unit
+
+sanity: venv ## ansible-test sanity on a copy placed at ansible_collections/gopherops/baremetal
+	scripts/sanity.sh
+
+lint: venv collection ## ansible-lint (production profile) and yamllint
+	$(BIN)/yamllint -s .
+	$(BIN)/ansible-lint --offline --profile production
+
+molecule: venv collection host-deps lab-image ## molecule scenarios on lab containers, verified with testinfra
+	scripts/molecule.sh
+
+integration: venv collection lab-up ## end-to-end suites against the lab
+	$(BIN)/python -m pytest -q tests/integration
+
+test: ## every test layer, with a summary
+	@scripts/test.sh
+
+build-collection: venv ## build the Galaxy tarball into .build/dist
+	mkdir -p .build/dist
+	$(BIN)/ansible-galaxy collection build --force --output-path .build/dist
+
+clean: lab-down ## remove the lab, the virtualenv and build outputs
+	rm -rf .build .venv

@@ -1,0 +1,324 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 gopherops maintainers
+# MIT License (see LICENSE)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: health_check
+short_description: Wait until a service is healthy, or fail showing why it is not
+version_added: 0.1.0
+description:
+  - Probes a service over HTTP(S) or TCP until it has answered well a number of times in a row,
+    or a deadline passes.
+  - Runs where the task runs; on the target host by default, so the service's port need not be
+    reachable from the controller. Use C(delegate_to) to probe from elsewhere.
+  - On failure the message carries the last response seen and, when O(unit) is given, the last
+    lines of that systemd unit's journal, so the reason is on screen rather than on the host.
+  - Reads only; it never changes the host and reports C(changed=false).
+author:
+  - gopherops maintainers
+attributes:
+  check_mode:
+    support: full
+    details: Probing is read-only, so it runs in check mode too unless O(skip_in_check_mode=true).
+  diff_mode:
+    support: none
+options:
+  url:
+    description:
+      - HTTP or HTTPS URL to GET. Exactly one of O(url) and O(tcp) is required.
+    type: str
+  tcp:
+    description:
+      - C(host:port) that must accept a TCP connection.
+    type: str
+  status_code:
+    description: HTTP status codes that count as healthy.
+    type: list
+    elements: int
+    default: [200]
+  body_regex:
+    description: A regular expression the response body must match (searched, not anchored).
+    type: str
+  json_field:
+    description:
+      - Dotted path of a field in a JSON response body, for example C(version) or C(build.commit).
+      - Requires O(json_equals).
+    type: str
+  json_equals:
+    description: The value, as a string, the O(json_field) must equal.
+    type: str
+  headers:
+    description: Extra request headers.
+    type: dict
+    default: {}
+  validate_certs:
+    description: Verify TLS certificates for HTTPS.
+    type: bool
+    default: true
+  delay:
+    description: Seconds to wait before the first probe (start-up grace period).
+    type: float
+    default: 0
+  interval:
+    description: Seconds between probes.
+    type: float
+    default: 1
+  timeout:
+    description: Seconds after which the check gives up, counted from the first probe.
+    type: float
+    default: 60
+  request_timeout:
+    description: Seconds one probe may take.
+    type: float
+    default: 5
+  successes:
+    description: Consecutive good probes needed.
+    type: int
+    default: 1
+  unit:
+    description: systemd unit whose journal tail is reported on failure.
+    type: str
+  journal_lines:
+    description: How many journal lines to report on failure.
+    type: int
+    default: 30
+  skip_in_check_mode:
+    description: Report without probing when running in check mode.
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+- name: Wait until the new release serves its own version
+  gopherops.baremetal.health_check:
+    url: http://127.0.0.1:8080/version
+    json_field: version
+    json_equals: "{{ release_version }}"
+    successes: 3
+    timeout: 60
+    unit: hello.service
+
+- name: Probe from the controller instead of the host
+  gopherops.baremetal.health_check:
+    url: "http://{{ ansible_host }}:8080/healthz"
+  delegate_to: localhost
+
+- name: Wait for a TCP port
+  gopherops.baremetal.health_check:
+    tcp: 127.0.0.1:5432
+"""
+
+RETURN = r"""
+healthy:
+  description: Whether the check passed.
+  returned: always
+  type: bool
+attempts:
+  description: Number of probes made.
+  returned: always
+  type: int
+elapsed:
+  description: Seconds spent probing.
+  returned: always
+  type: float
+status:
+  description: HTTP status of the last response (null for TCP checks or when nothing answered).
+  returned: always
+  type: int
+last_response:
+  description: The last response body (first 2000 characters) or connection error.
+  returned: always
+  type: str
+journal:
+  description: The unit's journal tail, only on failure with O(unit) set.
+  returned: failure
+  type: list
+  elements: str
+"""
+
+import json
+import re
+import socket
+import ssl
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.six.moves.urllib.parse import urlsplit
+from ansible.module_utils.urls import Request
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+
+BODY_LIMIT = 2000
+
+
+def parse_tcp(spec):
+    """Return (host, port) from 'host:port' or '[v6]:port'; raise ValueError when malformed."""
+    host, sep, port = spec.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("tcp must be host:port with a port from 1 to 65535, got %r" % spec)
+    return host.strip("[]"), int(port)
+
+
+def check_url(url):
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("url must be an absolute http:// or https:// URL, got %r" % url)
+    try:
+        _ = parts.port
+    except ValueError:
+        raise ValueError("url has an invalid port: %r" % url)
+    return url
+
+
+def json_lookup(document, path):
+    """Follow a dotted path through dicts (and list indexes); raise KeyError when absent."""
+    node = document
+    for part in path.split("."):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            raise KeyError(path)
+    return node
+
+
+def judge_http(status, body, params):
+    """Return None when the response is healthy, else the reason it is not."""
+    if status not in params["status_code"]:
+        return "status %s, expected %s" % (status, ", ".join(str(c) for c in params["status_code"]))
+    if params["body_regex"] and not re.search(params["body_regex"], body):
+        return "body does not match %r" % params["body_regex"]
+    if params["json_field"]:
+        try:
+            value = json_lookup(json.loads(body), params["json_field"])
+        except ValueError:
+            return "body is not JSON"
+        except KeyError:
+            return "JSON field %r is missing" % params["json_field"]
+        shown = value if isinstance(value, str) else json.dumps(value)
+        if shown != params["json_equals"]:
+            return "JSON field %r is %r, expected %r" % (params["json_field"], shown, params["json_equals"])
+    return None
+
+
+def probe_http(params):
+    request = Request(headers=params["headers"], validate_certs=params["validate_certs"],
+                      timeout=params["request_timeout"], follow_redirects="safe")
+    try:
+        resp = request.get(params["url"])
+        status, body = resp.getcode(), resp.read().decode("utf-8", "replace")
+    except HTTPError as exc:
+        status = exc.code
+        try:
+            body = exc.read().decode("utf-8", "replace")
+        except Exception:  # pylint: disable=broad-except
+            body = ""
+    except (URLError, socket.error, ssl.SSLError, OSError) as exc:
+        return None, "connection failed: %s" % getattr(exc, "reason", exc), False
+    reason = judge_http(status, body, params)
+    return status, (reason + ": " if reason else "") + body[:BODY_LIMIT], reason is None
+
+
+def probe_tcp(params):
+    host, port = parse_tcp(params["tcp"])
+    try:
+        with socket.create_connection((host, port), timeout=params["request_timeout"]):
+            return None, "connected to %s:%d" % (host, port), True
+    except (socket.error, OSError) as exc:
+        return None, "connection to %s:%d failed: %s" % (host, port, exc), False
+
+
+def journal_tail(module, unit, lines):
+    journalctl = module.get_bin_path("journalctl")
+    if not journalctl:
+        return ["(journalctl not found on this host)"]
+    rc, out, err = module.run_command([journalctl, "-u", unit, "-n", str(lines), "--no-pager", "-o", "short-iso"])
+    text = out if rc == 0 else "journalctl failed: %s" % (err or out)
+    return text.splitlines()[-lines:]
+
+
+def run_check(params, probe, clock=time.monotonic, sleep=time.sleep):
+    """Probe until params['successes'] consecutive good answers or params['timeout'] passes."""
+    if params["delay"]:
+        sleep(params["delay"])
+    start = clock()
+    attempts = streak = 0
+    status, last = None, ""
+    while True:
+        attempts += 1
+        status, last, good = probe(params)
+        streak = streak + 1 if good else 0
+        if streak >= params["successes"]:
+            return True, attempts, clock() - start, status, last
+        if clock() - start + params["interval"] > params["timeout"]:
+            return False, attempts, clock() - start, status, last
+        sleep(params["interval"])
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            url=dict(type="str"),
+            tcp=dict(type="str"),
+            status_code=dict(type="list", elements="int", default=[200]),
+            body_regex=dict(type="str"),
+            json_field=dict(type="str"),
+            json_equals=dict(type="str"),
+            headers=dict(type="dict", default={}),
+            validate_certs=dict(type="bool", default=True),
+            delay=dict(type="float", default=0),
+            interval=dict(type="float", default=1),
+            timeout=dict(type="float", default=60),
+            request_timeout=dict(type="float", default=5),
+            successes=dict(type="int", default=1),
+            unit=dict(type="str"),
+            journal_lines=dict(type="int", default=30),
+            skip_in_check_mode=dict(type="bool", default=False),
+        ),
+        required_one_of=[("url", "tcp")],
+        mutually_exclusive=[("url", "tcp"), ("tcp", "body_regex"), ("tcp", "json_field")],
+        required_together=[("json_field", "json_equals")],
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        if params["url"]:
+            check_url(params["url"])
+        else:
+            parse_tcp(params["tcp"])
+        if params["body_regex"]:
+            re.compile(params["body_regex"])
+    except (ValueError, re.error) as exc:
+        module.fail_json(msg="health_check: %s" % exc, healthy=False, attempts=0, elapsed=0.0,
+                         status=None, last_response="")
+    for name in ("interval", "timeout", "request_timeout"):
+        if params[name] <= 0:
+            module.fail_json(msg="health_check: %s must be greater than 0" % name)
+    if params["successes"] < 1 or params["delay"] < 0 or params["journal_lines"] < 0:
+        module.fail_json(msg="health_check: successes must be at least 1; delay and journal_lines not negative")
+
+    if module.check_mode and params["skip_in_check_mode"]:
+        module.exit_json(changed=False, skipped=True, msg="not probed in check mode", healthy=True,
+                         attempts=0, elapsed=0.0, status=None, last_response="")
+
+    probe = probe_http if params["url"] else probe_tcp
+    healthy, attempts, elapsed, status, last = run_check(params, probe)
+    result = dict(changed=False, healthy=healthy, attempts=attempts, elapsed=round(elapsed, 3),
+                  status=status, last_response=last)
+    if healthy:
+        module.exit_json(msg="healthy after %d probe(s)" % attempts, **result)
+    target = params["url"] or params["tcp"]
+    msg = "%s did not become healthy within %ss (%d probe(s), %d in a row needed); last: %s" % (
+        target, params["timeout"], attempts, params["successes"], last[:500])
+    if params["unit"]:
+        result["journal"] = journal_tail(module, params["unit"], params["journal_lines"])
+        msg += "\n--- journal of %s (last %d lines) ---\n%s" % (
+            params["unit"], params["journal_lines"], "\n".join(result["journal"]))
+    module.fail_json(msg=msg, **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,414 @@
+"""The local lab: Debian 12 hosts with systemd as PID 1 and sshd, in Docker containers.
+
+Usage (normally through the Makefile):
+
+    python scripts/lab.py image              build the base image unless it exists
+    python scripts/lab.py up [--hosts N]     image + N app hosts + inventories/lab/hosts.yml
+    python scripts/lab.py down               remove exactly what "up" created
+    python scripts/lab.py status             print the hosts and their ports
+
+Settings come from the environment so that make targets can pass them through:
+LAB_NAME (default "gopherops-lab"), LAB_HOSTS (3), LAB_SSH_BASE_PORT (2221),
+LAB_HTTP_BASE_PORT (18081), LAB_INVENTORY (inventories/lab/hosts.yml),
+LAB_MIRROR (http://deb.debian.org/debian).
+
+Every port is published on 127.0.0.1 only.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SUITE = "bookworm"
+PACKAGES = [
+    "systemd", "systemd-sysv", "dbus", "openssh-server", "python3", "iproute2",
+    "sudo", "ca-certificates", "curl", "procps", "netbase",
+]
+DEPLOY_USER = "deploy"
+APP_PORT = 8080
+LABEL = "org.gopherops.lab"
+MAX_HOSTS = 32
+
+# Run inside the debootstrapped tree before it becomes an image.
+CHROOT_SETUP = r"""
+set -eu
+useradd --create-home --shell /bin/bash {user}
+printf '%s ALL=(ALL) NOPASSWD: ALL\n' {user} > /etc/sudoers.d/{user}
+chmod 0440 /etc/sudoers.d/{user}
+rm -f /etc/ssh/ssh_host_*
+cat > /etc/ssh/sshd_config.d/lab.conf <<'EOF'
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin no
+UseDNS no
+MaxStartups 100:30:200
+MaxSessions 100
+EOF
+cat > /etc/systemd/system/lab-hostkeys.service <<'EOF'
+[Unit]
+Description=Generate SSH host keys on first boot
+Before=ssh.service
+ConditionPathExists=!/etc/ssh/ssh_host_ed25519_key
+
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/ssh-keygen -A
+
+[Install]
+WantedBy=multi-user.target
+EOF
+ln -s /etc/systemd/system/lab-hostkeys.service /etc/systemd/system/multi-user.target.wants/lab-hostkeys.service
+for unit in getty.target console-getty.service systemd-udevd.service systemd-udev-trigger.service \
+            systemd-modules-load.service sys-kernel-config.mount sys-kernel-debug.mount \
+            systemd-remount-fs.service apt-daily.timer apt-daily-upgrade.timer; do
+  ln -sf /dev/null /etc/systemd/system/$unit
+done
+cat > /etc/apt/sources.list <<'EOF'
+deb {mirror} {suite} main
+deb {mirror} {suite}-updates main
+deb {security} {suite}-security main
+EOF
+echo 'Acquire::Languages "none";' > /etc/apt/apt.conf.d/90lab
+apt-get clean
+rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/*.log
+: > /etc/machine-id
+"""
+
+
+class LabError(Exception):
+    """A problem the operator can fix; printed without a traceback."""
+
+
+def settings():
+    env = os.environ
+    name = env.get("LAB_NAME", "gopherops-lab")
+    try:
+        hosts = int(env.get("LAB_HOSTS", "3"))
+        ssh_base = int(env.get("LAB_SSH_BASE_PORT", "2221"))
+        http_base = int(env.get("LAB_HTTP_BASE_PORT", "18081"))
+    except ValueError as exc:
+        raise LabError(f"LAB_HOSTS, LAB_SSH_BASE_PORT and LAB_HTTP_BASE_PORT must be integers: {exc}")
+    return {
+        "name": name,
+        "hosts": hosts,
+        "ssh_base": ssh_base,
+        "http_base": http_base,
+        "inventory": os.path.abspath(env.get("LAB_INVENTORY", os.path.join(ROOT, "inventories/lab/hosts.yml"))),
+        "mirror": env.get("LAB_MIRROR", "http://deb.debian.org/debian"),
+        "security": env.get("LAB_SECURITY_MIRROR", "http://deb.debian.org/debian-security"),
+        "state_dir": os.path.join(ROOT, ".lab", name),
+    }
+
+
+def image_name(cfg):
+    recipe = json.dumps([SUITE, PACKAGES, CHROOT_SETUP, DEPLOY_USER, cfg["mirror"], cfg["security"]])
+    return "gopherops/lab-base:%s-%s" % (SUITE, hashlib.sha256(recipe.encode()).hexdigest()[:12])
+
+
+def run(cmd, check=True, capture=True, **kw):
+    proc = subprocess.run(cmd, check=False, text=True,
+                          stdout=subprocess.PIPE if capture else None,
+                          stderr=subprocess.PIPE if capture else None, **kw)
+    if check and proc.returncode != 0:
+        detail = (proc.stderr or proc.stdout or "").strip() if capture else ""
+        raise LabError("command failed (%d): %s\n%s" % (proc.returncode, " ".join(cmd), detail))
+    return proc
+
+
+def docker(*args, check=True):
+    return run(["docker", *args], check=check)
+
+
+def require_docker():
+    if shutil.which("docker") is None:
+        raise LabError("no docker client on PATH: run 'make docker' (root on Debian/Ubuntu) "
+                       "or install Docker and start its engine")
+    if docker("info", "--format", "{{.ServerVersion}}", check=False).returncode != 0:
+        raise LabError("no Docker engine answers: run 'make docker' (as root on Debian/Ubuntu it "
+                       "installs docker.io and starts dockerd), or start your engine and retry")
+
+
+def image_exists(name):
+    return docker("image", "inspect", name, check=False).returncode == 0
+
+
+def build_image(cfg):
+    require_docker()
+    name = image_name(cfg)
+    if image_exists(name):
+        print("lab: base image %s exists" % name)
+        return name
+    if os.geteuid() != 0:
+        raise LabError("building the lab base image needs root (debootstrap): run 'sudo make lab-image' once")
+    if shutil.which("debootstrap") is None:
+        raise LabError("debootstrap is missing: apt-get install debootstrap")
+    print("lab: building base image %s with debootstrap (about 2 minutes, once)" % name, flush=True)
+    work = tempfile.mkdtemp(prefix="gopherops-lab-rootfs-")
+    try:
+        run(["debootstrap", "--variant=minbase", "--include=" + ",".join(PACKAGES), SUITE, work, cfg["mirror"]],
+            capture=False)
+        script = CHROOT_SETUP.format(user=DEPLOY_USER, mirror=cfg["mirror"], security=cfg["security"], suite=SUITE)
+        run(["chroot", work, "/bin/sh", "-c", script], capture=False)
+        tar = subprocess.Popen(["tar", "-C", work, "--numeric-owner", "-c", "."], stdout=subprocess.PIPE)
+        imp = subprocess.run(["docker", "import",
+                              "--change", 'CMD ["/lib/systemd/systemd"]',
+                              "--change", "ENV container=docker",
+                              "--change", "LABEL %s.image=1" % LABEL,
+                              "-", name], stdin=tar.stdout, text=True, capture_output=True, check=False)
+        tar.stdout.close()
+        if tar.wait() != 0 or imp.returncode != 0:
+            raise LabError("docker import failed: %s" % imp.stderr.strip())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("lab: base image %s built" % name)
+    return name
+
+
+def port_free(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_ssh(port, deadline):
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+                sock.settimeout(3)
+                if sock.recv(16).startswith(b"SSH-"):
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def load_state(cfg):
+    path = os.path.join(cfg["state_dir"], "state.json")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def save_state(cfg, state):
+    os.makedirs(cfg["state_dir"], exist_ok=True)
+    path = os.path.join(cfg["state_dir"], "state.json")
+    with open(path + ".tmp", "w", encoding="utf-8") as fh:
+        json.dump(state, fh, indent=2)
+    os.replace(path + ".tmp", path)
+
+
+def host_plan(cfg):
+    count = cfg["hosts"]
+    if not 1 <= count <= MAX_HOSTS:
+        raise LabError("LAB_HOSTS must be between 1 and %d, got %d" % (MAX_HOSTS, count))
+    plan = []
+    for i in range(1, count + 1):
+        plan.append({
+            "name": "app%d" % i,
+            "group": "app",
+            "container": "%s-app%d" % (cfg["name"], i),
+            "ssh_port": cfg["ssh_base"] + i - 1,
+            "http_port": cfg["http_base"] + i - 1,
+        })
+    return plan
+
+
+def container_running(name):
+    proc = docker("inspect", "--format", "{{.State.Running}}", name, check=False)
+    return proc.returncode == 0 and proc.stdout.strip() == "true"
+
+
+def ensure_key(cfg):
+    key = os.path.join(cfg["state_dir"], "id_ed25519")
+    if not os.path.exists(key):
+        os.makedirs(cfg["state_dir"], mode=0o700, exist_ok=True)
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "gopherops-lab", "-f", key])
+    with open(key + ".pub", encoding="utf-8") as fh:
+        return key, fh.read().strip()
+
+
+def start_host(cfg, image, host, pubkey, network):
+    cname = host["container"]
+    if container_running(cname):
+        return False
+    if docker("inspect", cname, check=False).returncode == 0:
+        docker("rm", "-f", cname)
+    for port in (host["ssh_port"], host["http_port"]):
+        if not port_free(port):
+            raise LabError("port 127.0.0.1:%d is already in use (needed by lab host %s); free it or choose "
+                           "other ports with LAB_SSH_BASE_PORT / LAB_HTTP_BASE_PORT" % (port, host["name"]))
+    docker("run", "-d", "--name", cname, "--hostname", host["name"],
+           "--network", network, "--network-alias", host["name"],
+           "--label", "%s=%s" % (LABEL, cfg["name"]),
+           "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN",
+           "--security-opt", "seccomp=unconfined",
+           "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--cgroupns=host",
+           "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp:exec",
+           "-e", "container=docker", "--stop-signal", "SIGRTMIN+3",
+           "-p", "127.0.0.1:%d:22" % host["ssh_port"],
+           "-p", "127.0.0.1:%d:%d" % (host["http_port"], APP_PORT),
+           image, "/lib/systemd/systemd")
+    home = "/home/%s/.ssh" % DEPLOY_USER
+    docker("exec", cname, "sh", "-c",
+           "install -d -m 0700 -o {u} -g {u} {h} && printf '%s\\n' \"$0\" > {h}/authorized_keys && "
+           "chown {u}:{u} {h}/authorized_keys && chmod 0600 {h}/authorized_keys".format(u=DEPLOY_USER, h=home),
+           pubkey)
+    return True
+
+
+def write_inventory(cfg, plan, key, known_hosts):
+    lines = [
+        "# Written by scripts/lab.py for lab %s; regenerated by 'make lab-up'. Do not edit." % cfg["name"],
+        "all:",
+        "  vars:",
+        "    ansible_user: %s" % DEPLOY_USER,
+        "    ansible_ssh_private_key_file: %s" % json.dumps(key),
+        "    ansible_ssh_common_args: %s" % json.dumps(
+            "-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes" % known_hosts),
+        "    ansible_python_interpreter: /usr/bin/python3",
+        "    lab_name: %s" % json.dumps(cfg["name"]),
+        "  children:",
+    ]
+    groups = {}
+    for host in plan:
+        groups.setdefault(host["group"], []).append(host)
+    for group, hosts in groups.items():
+        lines += ["    %s:" % group, "      hosts:"]
+        for host in hosts:
+            lines += [
+                "        %s:" % host["name"],
+                "          ansible_host: 127.0.0.1",
+                "          ansible_port: %d" % host["ssh_port"],
+                "          lab_container: %s" % host["container"],
+                "          lab_http_port: %d" % host["http_port"],
+            ]
+    os.makedirs(os.path.dirname(cfg["inventory"]), exist_ok=True)
+    tmp = cfg["inventory"] + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    os.replace(tmp, cfg["inventory"])
+
+
+def scan_host_keys(plan, known_hosts, deadline):
+    entries = []
+    for host in plan:
+        while True:
+            proc = run(["ssh-keyscan", "-T", "5", "-t", "ed25519", "-p", str(host["ssh_port"]), "127.0.0.1"],
+                       check=False)
+            if proc.stdout.strip():
+                entries.append(proc.stdout.strip())
+                break
+            if time.time() > deadline:
+                raise LabError("lab host %s did not present an SSH host key" % host["name"])
+            time.sleep(1)
+    with open(known_hosts + ".tmp", "w", encoding="utf-8") as fh:
+        fh.write("\n".join(entries) + "\n")
+    os.replace(known_hosts + ".tmp", known_hosts)
+
+
+def up(cfg):
+    plan = host_plan(cfg)
+    require_docker()
+    old = load_state(cfg)
+    if old:
+        wanted = {h["container"] for h in plan}
+        for host in old.get("hosts", []):
+            if host["container"] not in wanted:
+                docker("rm", "-f", host["container"], check=False)
+    image = build_image(cfg)
+    key, pubkey = ensure_key(cfg)
+    network = "%s-net" % cfg["name"]
+    if docker("network", "inspect", network, check=False).returncode != 0:
+        docker("network", "create", "--label", "%s=%s" % (LABEL, cfg["name"]), network)
+    state = {"name": cfg["name"], "image": image, "network": network, "hosts": plan,
+             "inventory": cfg["inventory"]}
+    save_state(cfg, state)
+    started = [h for h in plan if start_host(cfg, image, h, pubkey, network)]
+    deadline = time.time() + 120
+    for host in plan:
+        if not wait_ssh(host["ssh_port"], deadline):
+            logs = docker("logs", "--tail", "30", host["container"], check=False).stdout
+            raise LabError("lab host %s: sshd did not answer on 127.0.0.1:%d within 120 s\n%s"
+                           % (host["name"], host["ssh_port"], logs))
+    known_hosts = os.path.join(cfg["state_dir"], "known_hosts")
+    scan_host_keys(plan, known_hosts, deadline)
+    write_inventory(cfg, plan, key, known_hosts)
+    print("lab: %d host(s) up (%d started now); inventory %s" % (len(plan), len(started),
+                                                                 os.path.relpath(cfg["inventory"], ROOT)))
+    for host in plan:
+        print("  %-6s ssh 127.0.0.1:%d  http 127.0.0.1:%d" % (host["name"], host["ssh_port"], host["http_port"]))
+
+
+def down(cfg):
+    state = load_state(cfg)
+    if shutil.which("docker") is None or docker("info", check=False).returncode != 0:
+        if state:
+            raise LabError("no Docker engine answers, so the lab's containers cannot be removed")
+        print("lab: nothing to remove")
+        return
+    # Remove by label as well, so a lab whose state file was lost is still cleaned up.
+    listed = docker("ps", "-aq", "--filter", "label=%s=%s" % (LABEL, cfg["name"])).stdout.split()
+    names = [h["container"] for h in (state or {}).get("hosts", [])]
+    targets = sorted(set(listed) | {n for n in names if docker("inspect", n, check=False).returncode == 0})
+    if targets:
+        docker("rm", "-f", "-v", *targets)
+    network = "%s-net" % cfg["name"]
+    if docker("network", "inspect", network, check=False).returncode == 0:
+        docker("network", "rm", network)
+    if state and os.path.exists(state.get("inventory", "")):
+        os.remove(state["inventory"])
+    shutil.rmtree(cfg["state_dir"], ignore_errors=True)
+    print("lab: removed %d container(s)" % len(targets) if targets or state else "lab: nothing to remove")
+
+
+def status(cfg):
+    state = load_state(cfg)
+    if not state:
+        print("lab: %s is not up" % cfg["name"])
+        return 1
+    for host in state["hosts"]:
+        running = container_running(host["container"])
+        print("%-6s %-8s ssh 127.0.0.1:%d  http 127.0.0.1:%d" % (
+            host["name"], "running" if running else "stopped", host["ssh_port"], host["http_port"]))
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Manage the gopherops.baremetal lab")
+    parser.add_argument("command", choices=["image", "up", "down", "status"])
+    parser.add_argument("--hosts", type=int, help="number of app hosts (overrides LAB_HOSTS)")
+    args = parser.parse_args(argv)
+    try:
+        cfg = settings()
+        if args.hosts is not None:
+            cfg["hosts"] = args.hosts
+        if args.command == "image":
+            build_image(cfg)
+        elif args.command == "up":
+            up(cfg)
+        elif args.command == "down":
+            down(cfg)
+        else:
+            return status(cfg)
+    except LabError as exc:
+        print("lab: error: %s" % exc, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
