@@ -58,7 +58,7 @@ demo: lab-up collection ## the whole demo: lab, build, deploy, and where to reac
 
 unit: venv collection ## unit tests: pytest for the plugins, go test for the example service
 	cd examples/hello && go vet ./... && go test ./...
-	cd $(COLL_LINK) && $(BIN)/python -m pytest -q tests/unit
+	PYTHONPATH=$(CURDIR)/.build/collections $(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
 
 sanity: venv ## ansible-test sanity on a copy placed at ansible_collections/gopherops/baremetal
 	scripts/sanity.sh

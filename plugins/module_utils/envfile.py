@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 gopherops maintainers
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """Render files in systemd's EnvironmentFile= syntax. Shared by the to_env filter and the roles
 that write env files."""
@@ -56,4 +56,3 @@ def render(env):
         check_name(name)
         lines.append("%s=%s" % (name, quote(env_value(name, env[name]))))
     return "".join(line + "\n" for line in lines)
-

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 gopherops maintainers
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -18,12 +18,14 @@ description:
     lines of that systemd unit's journal, so the reason is on screen rather than on the host.
   - Reads only; it never changes the host and reports C(changed=false).
 author:
-  - gopherops maintainers
+  - gopherops maintainers (@gopherops)
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Probing is read-only, so it runs in check mode too unless O(skip_in_check_mode=true).
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in diff mode).
     support: none
 options:
   url:
@@ -144,11 +146,11 @@ import re
 import socket
 import ssl
 import time
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.six.moves.urllib.parse import urlsplit
 from ansible.module_utils.urls import Request
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 
 BODY_LIMIT = 2000
 
@@ -166,8 +168,10 @@ def check_url(url):
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("url must be an absolute http:// or https:// URL, got %r" % url)
     try:
-        _ = parts.port
+        port = parts.port
     except ValueError:
+        port = -1
+    if port is not None and not 0 < port < 65536:
         raise ValueError("url has an invalid port: %r" % url)
     return url
 

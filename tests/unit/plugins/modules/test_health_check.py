@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import http.server
+import json
+import socket
+import threading
+
+import pytest
+
+from ansible_collections.gopherops.baremetal.plugins.modules import health_check as hc
+
+BASE = dict(status_code=[200], body_regex=None, json_field=None, json_equals=None, headers={},
+            validate_certs=True, request_timeout=2, url=None, tcp=None)
+
+
+def params(**kw):
+    out = dict(BASE)
+    out.update(kw)
+    return out
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    routes = {}
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        code, body = self.routes.get(self.path, (404, "not found"))
+        data = body.encode()
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    Handler.routes = {
+        "/ok": (200, "ok\n"),
+        "/version": (200, json.dumps({"version": "1.2.3", "build": {"commit": "abc"}, "n": 7})),
+        "/down": (503, "unhealthy\n"),
+        "/text": (200, "hello world"),
+    }
+    yield "http://127.0.0.1:%d" % srv.server_address[1]
+    srv.shutdown()
+
+
+def test_healthy_url(server):
+    status, last, good = hc.probe_http(params(url=server + "/ok"))
+    assert (status, good) == (200, True)
+    assert last == "ok\n"
+
+
+def test_bad_status_is_reported_with_the_body(server):
+    status, last, good = hc.probe_http(params(url=server + "/down"))
+    assert (status, good) == (503, False)
+    assert "status 503, expected 200" in last and "unhealthy" in last
+
+
+def test_other_status_codes_can_count_as_healthy(server):
+    assert hc.probe_http(params(url=server + "/down", status_code=[503]))[2] is True
+
+
+def test_json_field(server):
+    assert hc.probe_http(params(url=server + "/version", json_field="version", json_equals="1.2.3"))[2]
+    assert hc.probe_http(params(url=server + "/version", json_field="build.commit", json_equals="abc"))[2]
+    assert hc.probe_http(params(url=server + "/version", json_field="n", json_equals="7"))[2]
+    status, last, good = hc.probe_http(params(url=server + "/version", json_field="version", json_equals="9.9.9"))
+    assert not good and "'1.2.3', expected '9.9.9'" in last
+
+
+def test_json_field_missing_or_not_json(server):
+    last = hc.probe_http(params(url=server + "/version", json_field="nope", json_equals="x"))[1]
+    assert "JSON field 'nope' is missing" in last
+    last = hc.probe_http(params(url=server + "/text", json_field="a", json_equals="x"))[1]
+    assert "body is not JSON" in last
+
+
+def test_body_regex(server):
+    assert hc.probe_http(params(url=server + "/text", body_regex="wor.d"))[2]
+    assert not hc.probe_http(params(url=server + "/text", body_regex="^world"))[2]
+
+
+def test_connection_refused():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    status, last, good = hc.probe_http(params(url="http://127.0.0.1:%d/" % port))
+    assert status is None and not good and "connection failed" in last
+    assert hc.probe_tcp(params(tcp="127.0.0.1:%d" % port))[2] is False
+
+
+def test_tcp_connects(server):
+    port = server.rsplit(":", 1)[1]
+    assert hc.probe_tcp(params(tcp="127.0.0.1:" + port))[2] is True
+
+
+@pytest.mark.parametrize("spec", ["nohost", "host:", ":80", "host:0", "host:70000", "host:http"])
+def test_tcp_spec_errors(spec):
+    with pytest.raises(ValueError, match="host:port"):
+        hc.parse_tcp(spec)
+
+
+def test_tcp_spec_ipv6():
+    assert hc.parse_tcp("[::1]:8080") == ("::1", 8080)
+
+
+@pytest.mark.parametrize("url", ["localhost:8080/healthz", "ftp://host/x", "http:///path", "http://h:99999/"])
+def test_url_errors(url):
+    with pytest.raises(ValueError, match="url"):
+        hc.check_url(url)
+
+
+class FakeTime:
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def scripted(results):
+    answers = iter(results)
+
+    def probe(_params):
+        good = next(answers)
+        return 200 if good else 503, "good" if good else "bad", good
+    return probe
+
+
+def test_needs_consecutive_successes():
+    fake = FakeTime()
+    p = dict(delay=0, interval=1, timeout=30, successes=3)
+    ok, attempts, elapsed, status, last = hc.run_check(
+        p, scripted([True, True, False, True, True, True]), clock=fake.clock, sleep=fake.sleep)
+    assert ok and attempts == 6 and elapsed == 5 and last == "good"
+
+
+def test_gives_up_at_the_deadline_with_the_last_answer():
+    fake = FakeTime()
+    p = dict(delay=2, interval=1, timeout=4, successes=1)
+    ok, attempts, elapsed, status, last = hc.run_check(
+        p, scripted([False] * 10), clock=fake.clock, sleep=fake.sleep)
+    assert not ok and status == 503 and last == "bad"
+    assert fake.sleeps[0] == 2  # grace period before the first probe
+    assert attempts == 5 and elapsed == 4  # probes at 0, 1, 2, 3 and 4 s
+
+
+def test_json_lookup_lists():
+    assert hc.json_lookup({"a": [{"b": 1}]}, "a.0.b") == 1
+    with pytest.raises(KeyError):
+        hc.json_lookup({"a": [1]}, "a.5")
