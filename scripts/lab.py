@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUITE = "bookworm"
@@ -129,10 +130,10 @@ def docker(*args, check=True):
 
 def require_docker():
     if shutil.which("docker") is None:
-        raise LabError("no docker client on PATH: run 'make docker' (root on Debian/Ubuntu) "
+        raise LabError("no docker client on PATH: run 'make host-deps' (root on Debian/Ubuntu) "
                        "or install Docker and start its engine")
     if docker("info", "--format", "{{.ServerVersion}}", check=False).returncode != 0:
-        raise LabError("no Docker engine answers: run 'make docker' (as root on Debian/Ubuntu it "
+        raise LabError("no Docker engine answers: run 'make host-deps' (as root on Debian/Ubuntu it "
                        "installs docker.io and starts dockerd), or start your engine and retry")
 
 
@@ -376,21 +377,34 @@ def down(cfg):
     print("lab: removed %d container(s)" % len(targets) if targets or state else "lab: nothing to remove")
 
 
+def served_version(port):
+    """What the service on a lab host reports at /version, or why nothing answered."""
+    try:
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open("http://127.0.0.1:%d/version" % port, timeout=3) as resp:
+            return json.loads(resp.read().decode()).get("version", "?")
+    except (OSError, ValueError) as exc:
+        return "no answer (%s)" % getattr(exc, "reason", exc)
+
+
 def status(cfg):
     state = load_state(cfg)
     if not state:
         print("lab: %s is not up" % cfg["name"])
         return 1
+    print("lab %s:" % cfg["name"])
     for host in state["hosts"]:
         running = container_running(host["container"])
-        print("%-6s %-8s ssh 127.0.0.1:%d  http 127.0.0.1:%d" % (
-            host["name"], "running" if running else "stopped", host["ssh_port"], host["http_port"]))
+        url = "http://127.0.0.1:%d" % host["http_port"]
+        print("  %-6s %-8s ssh -p %d deploy@127.0.0.1   %s/version -> %s" % (
+            host["name"], "running" if running else "stopped", host["ssh_port"], url,
+            served_version(host["http_port"]) if running else "-"))
     return 0
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Manage the gopherops.baremetal lab")
-    parser.add_argument("command", choices=["image", "up", "down", "status"])
+    parser.add_argument("command", choices=["image", "image-name", "up", "down", "status"])
     parser.add_argument("--hosts", type=int, help="number of app hosts (overrides LAB_HOSTS)")
     args = parser.parse_args(argv)
     try:
@@ -399,6 +413,8 @@ def main(argv=None):
             cfg["hosts"] = args.hosts
         if args.command == "image":
             build_image(cfg)
+        elif args.command == "image-name":
+            print(image_name(cfg))
         elif args.command == "up":
             up(cfg)
         elif args.command == "down":

@@ -30,12 +30,19 @@ attributes:
 options:
   url:
     description:
-      - HTTP or HTTPS URL to GET. Exactly one of O(url) and O(tcp) is required.
+      - HTTP or HTTPS URL to GET. Exactly one of O(url), O(tcp) and O(checks) is required.
     type: str
   tcp:
     description:
       - C(host:port) that must accept a TCP connection.
     type: str
+  checks:
+    description:
+      - Several probes that must all pass in the same attempt, for example readiness and the version.
+      - Each takes O(url) or O(tcp) and, for URLs, O(status_code), O(body_regex), O(json_field) and
+        O(json_equals); what an item leaves out comes from the top-level options.
+    type: list
+    elements: dict
   status_code:
     description: HTTP status codes that count as healthy.
     type: list
@@ -103,6 +110,16 @@ EXAMPLES = r"""
     timeout: 60
     unit: hello.service
 
+- name: Ready, and running the release just deployed
+  gopherops.baremetal.health_check:
+    checks:
+      - url: http://127.0.0.1:8080/readyz
+      - url: http://127.0.0.1:8080/version
+        json_field: version
+        json_equals: "{{ release_version }}"
+    successes: 2
+    unit: hello.service
+
 - name: Probe from the controller instead of the host
   gopherops.baremetal.health_check:
     url: "http://{{ ansible_host }}:8080/healthz"
@@ -131,7 +148,9 @@ status:
   returned: always
   type: int
 last_response:
-  description: The last response body (first 2000 characters) or connection error.
+  description:
+    - The last response body (first 2000 characters) or connection error; with O(checks), that of
+      the first check that failed, or of the last check when all passed.
   returned: always
   type: str
 journal:
@@ -235,6 +254,55 @@ def probe_tcp(params):
         return None, "connection to %s:%d failed: %s" % (host, port, exc), False
 
 
+CHECK_KEYS = ("url", "tcp", "status_code", "body_regex", "json_field", "json_equals")
+
+
+def expand_checks(params):
+    """Return the list of single-probe parameter sets this invocation stands for."""
+    if not params.get("checks"):
+        return [params]
+    out = []
+    for index, item in enumerate(params["checks"]):
+        unknown = set(item) - set(CHECK_KEYS)
+        if unknown:
+            raise ValueError("checks[%d]: unknown key(s) %s; allowed: %s"
+                             % (index, ", ".join(sorted(unknown)), ", ".join(CHECK_KEYS)))
+        one = dict(params, url=None, tcp=None, checks=None)
+        one.update(item)
+        if bool(one["url"]) == bool(one["tcp"]):
+            raise ValueError("checks[%d]: give exactly one of url and tcp" % index)
+        if bool(one["json_field"]) != (one["json_equals"] is not None):
+            raise ValueError("checks[%d]: json_field and json_equals go together" % index)
+        if one["json_equals"] is not None:
+            one["json_equals"] = str(one["json_equals"])
+        if isinstance(one["status_code"], int):
+            one["status_code"] = [one["status_code"]]
+        out.append(one)
+    return out
+
+
+def validate(one):
+    if one["url"]:
+        check_url(one["url"])
+    else:
+        parse_tcp(one["tcp"])
+    if one["body_regex"]:
+        re.compile(one["body_regex"])
+
+
+def probe_all(checks):
+    """A probe that passes when every check passes; reports the first failure."""
+    def probe(_params):
+        status, last = None, ""
+        for one in checks:
+            status, last, good = (probe_http if one["url"] else probe_tcp)(one)
+            if not good:
+                target = one["url"] or one["tcp"]
+                return status, "%s: %s" % (target, last) if len(checks) > 1 else last, False
+        return status, last, True
+    return probe
+
+
 def journal_tail(module, unit, lines):
     journalctl = module.get_bin_path("journalctl")
     if not journalctl:
@@ -267,6 +335,7 @@ def main():
         argument_spec=dict(
             url=dict(type="str"),
             tcp=dict(type="str"),
+            checks=dict(type="list", elements="dict"),
             status_code=dict(type="list", elements="int", default=[200]),
             body_regex=dict(type="str"),
             json_field=dict(type="str"),
@@ -282,19 +351,16 @@ def main():
             journal_lines=dict(type="int", default=30),
             skip_in_check_mode=dict(type="bool", default=False),
         ),
-        required_one_of=[("url", "tcp")],
-        mutually_exclusive=[("url", "tcp"), ("tcp", "body_regex"), ("tcp", "json_field")],
+        required_one_of=[("url", "tcp", "checks")],
+        mutually_exclusive=[("url", "tcp", "checks"), ("tcp", "body_regex"), ("tcp", "json_field")],
         required_together=[("json_field", "json_equals")],
         supports_check_mode=True,
     )
     params = module.params
     try:
-        if params["url"]:
-            check_url(params["url"])
-        else:
-            parse_tcp(params["tcp"])
-        if params["body_regex"]:
-            re.compile(params["body_regex"])
+        checks = expand_checks(params)
+        for one in checks:
+            validate(one)
     except (ValueError, re.error) as exc:
         module.fail_json(msg="health_check: %s" % exc, healthy=False, attempts=0, elapsed=0.0,
                          status=None, last_response="")
@@ -308,13 +374,12 @@ def main():
         module.exit_json(changed=False, skipped=True, msg="not probed in check mode", healthy=True,
                          attempts=0, elapsed=0.0, status=None, last_response="")
 
-    probe = probe_http if params["url"] else probe_tcp
-    healthy, attempts, elapsed, status, last = run_check(params, probe)
+    healthy, attempts, elapsed, status, last = run_check(params, probe_all(checks))
     result = dict(changed=False, healthy=healthy, attempts=attempts, elapsed=round(elapsed, 3),
                   status=status, last_response=last)
     if healthy:
         module.exit_json(msg="healthy after %d probe(s)" % attempts, **result)
-    target = params["url"] or params["tcp"]
+    target = params["url"] or params["tcp"] or "%d checks" % len(checks)
     msg = "%s did not become healthy within %ss (%d probe(s), %d in a row needed); last: %s" % (
         target, params["timeout"], attempts, params["successes"], last[:500])
     if params["unit"]:

@@ -159,3 +159,36 @@ def test_json_lookup_lists():
     assert hc.json_lookup({"a": [{"b": 1}]}, "a.0.b") == 1
     with pytest.raises(KeyError):
         hc.json_lookup({"a": [1]}, "a.5")
+
+
+def test_checks_must_all_pass(server):
+    base = params(status_code=[200])
+    checks = hc.expand_checks(dict(base, checks=[
+        {"url": server + "/ok"},
+        {"url": server + "/version", "json_field": "version", "json_equals": "1.2.3"},
+    ]))
+    status, last, good = hc.probe_all(checks)(None)
+    assert good and status == 200 and '"version"' in last
+    checks = hc.expand_checks(dict(base, checks=[
+        {"url": server + "/down"},
+        {"url": server + "/version", "json_field": "version", "json_equals": "1.2.3"},
+    ]))
+    status, last, good = hc.probe_all(checks)(None)
+    assert not good and status == 503 and last.startswith(server + "/down: status 503")
+
+
+def test_checks_take_defaults_from_the_top_level(server):
+    (one,) = hc.expand_checks(dict(params(status_code=[503]), checks=[{"url": server + "/down"}]))
+    assert one["status_code"] == [503] and hc.probe_all([one])(None)[2]
+
+
+@pytest.mark.parametrize("item, message", [
+    ({"url": "http://h/", "tcp": "h:1"}, "exactly one of url and tcp"),
+    ({}, "exactly one of url and tcp"),
+    ({"url": "http://h/", "json_field": "v"}, "go together"),
+    ({"url": "http://h/", "bogus": 1}, "unknown key(s) bogus"),
+])
+def test_check_items_are_validated(item, message):
+    with pytest.raises(ValueError) as err:
+        hc.expand_checks(dict(params(), checks=[item]))
+    assert message in str(err.value) and "checks[0]" in str(err.value)

@@ -1,0 +1,102 @@
+"""The first end-to-end slice: build the example service, deploy it to every lab host as a
+systemd service, prove it serves the stamped version and the secret, and that a rerun changes nothing.
+
+Given/When/Then in each test; the hosts are real systemd+sshd containers reached over SSH."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+
+from conftest import get_json, playbook
+
+VERSION = "1.0.0"
+
+
+def ssh(lab, host, command):
+    return subprocess.run(
+        ["ssh", "-i", lab["key"], "-p", str(lab["ssh"][host]),
+         "-o", "UserKnownHostsFile=%s" % os.path.join(lab["state_dir"], "known_hosts"),
+         "-o", "BatchMode=yes", "deploy@127.0.0.1", command],
+        text=True, capture_output=True, timeout=60, check=False)
+
+
+def test_deploy_serves_the_stamped_version_on_every_host(lab):
+    # Given the lab hosts; When the deploy playbook runs
+    run = playbook("deploy.yml")
+    # Then it succeeds and every host serves the version it was built with
+    assert run.rc == 0, run.out[-4000:]
+    for host, port in lab["hosts"].items():
+        doc = get_json(port)
+        assert doc["version"] == VERSION
+        assert doc["hostname"] == host
+        assert doc["commit"] != "" and doc["go_version"].startswith("go")
+
+
+def test_the_secret_reaches_the_service_but_no_output(lab):
+    with open(os.path.join(lab["state_dir"], "api_token"), encoding="utf-8") as fh:
+        token = fh.read().split()[0]
+    prefix = hashlib.sha256(token.encode()).hexdigest()[:8]
+    # Given a deployed lab; When the deploy runs again at -vvv
+    run = playbook("deploy.yml", "-vvv")
+    # Then nothing changed, and the token is in no line of output while the service proves it has it
+    assert run.rc == 0, run.out[-4000:]
+    assert set(run.recap) >= set(lab["hosts"])
+    for host in lab["hosts"]:
+        assert run.changed(host) == 0, "second run changed %s:\n%s" % (host, run.out[-6000:])
+    assert token not in run.out
+    for port in lab["hosts"].values():
+        assert get_json(port)["api_token_sha256_prefix"] == prefix
+
+
+def test_layout_modes_and_hardening(lab):
+    host = sorted(lab["hosts"])[0]
+    res = ssh(lab, host, "sudo stat -c '%U:%G %a %n' /etc/hello/hello.env /opt/hello/shared "
+                         "/opt/hello/current/hello; readlink /opt/hello/current; "
+                         "systemctl is-enabled hello; sudo systemd-analyze security hello.service --no-pager | tail -1")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0] == "root:hello 640 /etc/hello/hello.env"
+    assert lines[1] == "hello:hello 750 /opt/hello/shared"
+    assert lines[2] == "root:root 755 /opt/hello/current/hello"
+    assert lines[3].startswith("releases/%s-" % VERSION)
+    assert lines[4] == "enabled"
+    exposure = float(lines[5].split("service:")[1].split()[0])
+    assert exposure <= 2.0, lines[5]
+
+
+def test_failing_release_stops_at_the_canary_and_shows_the_journal(lab):
+    hosts = sorted(lab["hosts"])
+    # Given every host on 1.0.0; When a release that fails its health check is deployed
+    run = playbook("deploy.yml", extra_vars={
+        "app_version": "1.0.1-broken",
+        "go_service_health_timeout": 4,
+        "go_service_env": {"LISTEN_ADDR": ":8080", "LOG_LEVEL": "info", "FAIL_HEALTH": "1"},
+    })
+    # Then the run fails on the canary, names the reason, shows the unit's journal,
+    # and no later batch started: the other hosts still serve 1.0.0
+    assert run.rc != 0
+    assert "did not become healthy" in run.out
+    assert "journal of hello.service" in run.out
+    journal = run.out.split("journal of hello.service", 1)[1]
+    assert "starting" in journal and "1.0.1-broken" in journal
+    assert run.recap[hosts[0]]["failed"] == 1
+    for host in hosts[1:]:
+        assert get_json(lab["hosts"][host])["version"] == VERSION
+    # And a good deploy afterwards brings the canary back
+    run = playbook("deploy.yml")
+    assert run.rc == 0, run.out[-4000:]
+    assert get_json(lab["hosts"][hosts[0]])["version"] == VERSION
+
+
+def test_bad_input_fails_before_any_host_changes(lab):
+    run = playbook("deploy.yml", extra_vars={"go_service_name": "bad name!"})
+    assert run.rc != 0
+    assert "go_service_name must be a valid systemd unit name" in run.out
+    assert all(r["changed"] == 0 for r in run.recap.values()), run.out[-3000:]
+    run = playbook("deploy.yml", extra_vars={"go_service_env": {"1BAD": "x"}})
+    assert run.rc != 0 and "Invalid environment variable names" in run.out and "1BAD" in run.out
+    assert all(r["changed"] == 0 for r in run.recap.values())
+    for port in lab["hosts"].values():
+        assert get_json(port)["version"] == VERSION
