@@ -10,7 +10,7 @@ short_description: Render a mapping as an environment file for systemd's Environ
 version_added: 0.1.0
 description:
   - Writes one C(NAME="value") line per variable, sorted by name, with every value double-quoted and
-    the characters that systemd treats specially inside double quotes (C("), C(\\), C($), C(`)) escaped,
+    the characters that systemd treats specially inside double quotes (C("), C(\), C($), C(`)) escaped,
     so that the service sees exactly the string given. Newlines, spaces and C(#) are kept as they are.
   - Names must match C([A-Za-z_][A-Za-z0-9_]*).
   - Values are converted by one rule; strings stay as they are, booleans become C(true)/C(false),
