@@ -362,10 +362,9 @@ def down(cfg):
             raise LabError("no Docker engine answers, so the lab's containers cannot be removed")
         print("lab: nothing to remove")
         return
-    # Remove by label as well, so a lab whose state file was lost is still cleaned up.
-    listed = docker("ps", "-aq", "--filter", "label=%s=%s" % (LABEL, cfg["name"])).stdout.split()
-    names = [h["container"] for h in (state or {}).get("hosts", [])]
-    targets = sorted(set(listed) | {n for n in names if docker("inspect", n, check=False).returncode == 0})
+    # Every container the lab starts carries its label, so this finds them even when the
+    # state file was lost, and nothing else.
+    targets = docker("ps", "-aq", "--filter", "label=%s=%s" % (LABEL, cfg["name"])).stdout.split()
     if targets:
         docker("rm", "-f", "-v", *targets)
     network = "%s-net" % cfg["name"]
