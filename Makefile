@@ -7,6 +7,10 @@ PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 COLL_LINK := .build/collections/ansible_collections/gopherops/baremetal
+# ansible-lint and molecule copy the collection into $ANSIBLE_HOME/collections unless a link to this
+# checkout is already there; a home of our own keeps that out of ~/.ansible and never stale.
+TOOL_HOME := $(CURDIR)/.build/ansible-home
+TOOL_LINK := $(TOOL_HOME)/collections/ansible_collections/gopherops/baremetal
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_FORCE_COLOR ?= 0
@@ -14,7 +18,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export GOTOOLCHAIN := local
 export GOFLAGS := -buildvcs=false
 
-.PHONY: help demo test venv collection host-deps lab-image lab-up lab-down lab-status deploy \
+.PHONY: help demo test venv collection host-deps lab-image lab-up lab-down lab-purge lab-status deploy \
         unit sanity lint molecule integration build-collection clean
 
 help: ## list the targets
@@ -28,11 +32,11 @@ $(VENV)/.stamp: requirements-dev.txt constraints.txt
 
 venv: $(VENV)/.stamp ## create the virtualenv with pinned tools (Ansible, molecule, Go, ...)
 
-$(COLL_LINK):
+$(COLL_LINK) $(TOOL_LINK):
 	mkdir -p $(dir $@)
 	ln -sfn $(CURDIR) $@
 
-collection: $(COLL_LINK) ## make this checkout importable as gopherops.baremetal
+collection: $(COLL_LINK) $(TOOL_LINK) ## make this checkout importable as gopherops.baremetal
 
 host-deps: ## make sure a Docker engine answers (installs docker.io and starts dockerd as root)
 	@scripts/host-deps.sh
@@ -45,6 +49,9 @@ lab-up: venv host-deps ## start the lab hosts and write inventories/lab/hosts.ym
 
 lab-down: ## remove the lab hosts (a no-op when there is no lab)
 	@$(PYTHON) scripts/lab.py down
+
+lab-purge: ## lab-down, and remove the cached base image too
+	@$(PYTHON) scripts/lab.py purge
 
 lab-status: ## show the lab hosts and the version each one serves
 	@$(PYTHON) scripts/lab.py status
@@ -65,10 +72,10 @@ sanity: venv ## ansible-test sanity on a copy placed at ansible_collections/goph
 
 lint: venv collection ## ansible-lint (production profile) and yamllint
 	$(BIN)/yamllint -s .
-	$(BIN)/ansible-lint --offline --profile production
+	ANSIBLE_HOME=$(TOOL_HOME) $(BIN)/ansible-lint --offline --profile production
 
 molecule: venv collection host-deps lab-image ## molecule scenarios on lab containers, verified with testinfra
-	scripts/molecule.sh
+	ANSIBLE_HOME=$(TOOL_HOME) scripts/molecule.sh
 
 integration: venv collection lab-up ## end-to-end suites against the lab
 	$(BIN)/python -m pytest -q tests/integration

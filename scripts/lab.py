@@ -4,7 +4,8 @@ Usage (normally through the Makefile):
 
     python scripts/lab.py image              build the base image unless it exists
     python scripts/lab.py up [--hosts N]     image + N app hosts + inventories/lab/hosts.yml
-    python scripts/lab.py down               remove exactly what "up" created
+    python scripts/lab.py down               remove exactly what "up" created (the image stays)
+    python scripts/lab.py purge              down, and remove the base image too
     python scripts/lab.py status             print the hosts and their ports
 
 Settings come from the environment so that make targets can pass them through:
@@ -376,6 +377,17 @@ def down(cfg):
     print("lab: removed %d container(s)" % len(targets) if targets or state else "lab: nothing to remove")
 
 
+def purge(cfg):
+    """down, then the base images as well (they are otherwise kept for the next lab)."""
+    down(cfg)
+    if shutil.which("docker") is None or docker("info", check=False).returncode != 0:
+        return
+    images = docker("images", "-q", "--filter", "label=%s.image=1" % LABEL).stdout.split()
+    if images:
+        docker("rmi", "-f", *sorted(set(images)))
+    print("lab: removed %d base image(s)" % len(set(images)))
+
+
 def served_version(port):
     """What the service on a lab host reports at /version, or why nothing answered."""
     try:
@@ -403,7 +415,7 @@ def status(cfg):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Manage the gopherops.baremetal lab")
-    parser.add_argument("command", choices=["image", "image-name", "up", "down", "status"])
+    parser.add_argument("command", choices=["image", "image-name", "up", "down", "purge", "status"])
     parser.add_argument("--hosts", type=int, help="number of app hosts (overrides LAB_HOSTS)")
     args = parser.parse_args(argv)
     try:
@@ -418,6 +430,8 @@ def main(argv=None):
             up(cfg)
         elif args.command == "down":
             down(cfg)
+        elif args.command == "purge":
+            purge(cfg)
         else:
             return status(cfg)
     except LabError as exc:
