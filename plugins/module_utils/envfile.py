@@ -56,3 +56,102 @@ def render(env):
         check_name(name)
         lines.append("%s=%s" % (name, quote(env_value(name, env[name]))))
     return "".join(line + "\n" for line in lines)
+
+
+_WHITESPACE = " \t\n\r"
+_NEWLINE = "\n\r"
+_COMMENTS = "#;"
+_SHELL_NEED_ESCAPE = '"\\`$'
+
+
+def parse(text):
+    """Read EnvironmentFile= content the way systemd does (a state machine after its env-file
+    parser): comments start with # or ;, unquoted values lose trailing white space, quoted parts
+    and bare words concatenate, a backslash escapes the next character (a newline after it joins
+    lines), and names that are not valid variable names are skipped, as systemd skips them.
+    Returns a dict in file order; a later assignment of a name wins."""
+    env = {}
+    state = "pre_key"
+    key, value = [], []
+    key_ws = value_ws = None  # index where trailing white space began, or None
+
+    def push():
+        name = "".join(key[:key_ws] if key_ws is not None else key)
+        val = "".join(value[:value_ws] if value_ws is not None else value)
+        if NAME_RE.match(name):
+            env[name] = val
+
+    for c in text:
+        if state == "pre_key":
+            if c in _COMMENTS:
+                state = "comment"
+            elif c not in _WHITESPACE:
+                state, key, key_ws = "key", [c], None
+        elif state == "key":
+            if c in _NEWLINE:
+                state, key = "pre_key", []
+            elif c == "=":
+                state, value, value_ws = "pre_value", [], None
+            else:
+                if c not in _WHITESPACE:
+                    key_ws = None
+                elif key_ws is None:
+                    key_ws = len(key)
+                key.append(c)
+        elif state == "pre_value":
+            if c in _NEWLINE:
+                push()
+                state, key, value = "pre_key", [], []
+            elif c == "'":
+                state = "single"
+            elif c == '"':
+                state = "double"
+            elif c == "\\":
+                state = "value_escape"
+            elif c not in _WHITESPACE:
+                state = "value"
+                value.append(c)
+        elif state == "value":
+            if c in _NEWLINE:
+                push()
+                state, key, value = "pre_key", [], []
+            elif c == "\\":
+                state, value_ws = "value_escape", None
+            else:
+                if c not in _WHITESPACE:
+                    value_ws = None
+                elif value_ws is None:
+                    value_ws = len(value)
+                value.append(c)
+        elif state == "value_escape":
+            state = "value"
+            if c not in _NEWLINE:
+                value.append(c)
+        elif state == "single":
+            if c == "'":
+                state = "pre_value"
+            else:
+                value.append(c)
+        elif state == "double":
+            if c == '"':
+                state = "pre_value"
+            elif c == "\\":
+                state = "double_escape"
+            else:
+                value.append(c)
+        elif state == "double_escape":
+            state = "double"
+            if c in _SHELL_NEED_ESCAPE:
+                value.append(c)
+            elif c != "\n":
+                value.extend(("\\", c))
+        elif state == "comment":
+            if c == "\\":
+                state = "comment_escape"
+            elif c in _NEWLINE:
+                state = "pre_key"
+        elif state == "comment_escape":
+            state = "comment"
+    if state in ("pre_value", "value", "value_escape", "single", "double", "double_escape"):
+        push()
+    return env
