@@ -16,7 +16,6 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_FORCE_COLOR ?= 0
 export PYTHONDONTWRITEBYTECODE := 1
 export GOTOOLCHAIN := local
-export GOFLAGS := -buildvcs=false
 
 .PHONY: help demo test venv collection host-deps lab-image lab-up lab-down lab-purge lab-status deploy \
         unit sanity lint molecule integration build-collection clean

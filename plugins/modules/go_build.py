@@ -172,7 +172,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 artifacts:
-  description: One entry per target, in the order of O(targets).
+  description:
+    - One entry per target, in the order of O(targets).
+    - In check mode, an artifact that would be built has only its target fields, C(path), the stamps,
+      and C(pending=true).
   returned: success
   type: list
   elements: dict
@@ -236,6 +239,9 @@ artifacts:
     extra:
       description: C(Binary) and C(Checksum) (C(sha256:<hex>)), as in a goreleaser artifacts list.
       type: dict
+    pending:
+      description: In check mode, true for an artifact that would be built; its sha256 is then empty.
+      type: bool
 by_target:
   description: The artifacts keyed by target name.
   returned: success
@@ -406,7 +412,18 @@ class Builder(object):
         todo = [plan for plan in plans if plan["meta"] is None]
         built = [plan["target"]["name"] for plan in todo]
         if self.module.check_mode:
-            self.module.exit_json(changed=bool(todo), built=built, go_version=go_version,
+            artifacts = []
+            for plan in plans:
+                if plan["meta"] is not None:
+                    art = dict(plan["meta"]["artifact"], path=plan["artifact"], changed=False)
+                else:
+                    art = dict(plan["target"], target=plan["target"]["name"], path=plan["artifact"], sha256="",
+                               version=stamps["version"], commit=stamps["commit"], date=stamps["date"],
+                               changed=True, pending=True)
+                art["name"] = os.path.basename(plan["artifact"])
+                artifacts.append(art)
+            self.module.exit_json(changed=bool(todo), built=built, go_version=go_version, artifacts=artifacts,
+                                  by_target={a["target"]: a for a in artifacts},
                                   msg="would build %s" % ", ".join(built) if built else "up to date")
 
         if todo:

@@ -230,6 +230,11 @@ def test_check_mode_builds_nothing(tmp_path, counting_go):
     res = go_build(tmp_path, check_mode=True, src=EXAMPLE, output_dir=str(out), targets=[AMD64, ARM64], go=go)
     assert res["changed"] and res["built"] == ["linux_amd64", "linux_arm64"]
     assert not out.exists() and "build" not in calls(log)
+    assert res["by_target"]["linux_arm64"]["pending"] and res["by_target"]["linux_arm64"]["sha256"] == ""
+    # once built, check mode reports the real artifacts and no change
+    go_build(tmp_path, src=EXAMPLE, output_dir=str(out), targets=[AMD64, ARM64], go=go)
+    res = go_build(tmp_path, check_mode=True, src=EXAMPLE, output_dir=str(out), targets=[AMD64, ARM64], go=go)
+    assert res["changed"] is False and res["by_target"]["linux_amd64"]["sha256"]
 
 
 def test_a_compile_error_keeps_the_good_artifact(tmp_path):
