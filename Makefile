@@ -77,7 +77,7 @@ molecule: venv collection host-deps lab-image ## molecule scenarios on lab conta
 	ANSIBLE_HOME=$(TOOL_HOME) scripts/molecule.sh
 
 integration: venv collection lab-up ## end-to-end suites against the lab
-	$(BIN)/python -m pytest -q tests/integration
+	PYTHONPATH=$(CURDIR)/.build/collections $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration
 
 test: ## every test layer, with a summary
 	@scripts/test.sh
