@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 gopherops maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Controller half of the release module: run the module; when it says the binary is missing on
+the host, send the file from the controller to the host's temporary directory and run it again."""
+
+from __future__ import annotations
+
+import os
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = True
+    _requires_connection = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        args = dict(self._task.args)
+        args.pop("staged", None)
+        state = args.get("state", "active")
+        try:
+            if state in ("present", "active"):
+                src = args.get("src")
+                if not src:
+                    raise AnsibleActionFail("release: src (the binary on the controller) is required for state=%s" % state)
+                src = self._find_needle("files", src) if not os.path.isabs(src) else src
+                if not os.path.isfile(src):
+                    raise AnsibleActionFail("release: src %s does not exist on the controller; build it first "
+                                            "(go_build) or fix the path" % src)
+                args["src"] = src
+            first = self._execute_module(module_name="gopherops.baremetal.release", module_args=args,
+                                         task_vars=task_vars)
+            if not first.get("needs_upload"):
+                result.update(first)
+                return result
+            remote = self._connection._shell.join_path(self._connection._shell.tmpdir or self._make_tmp_path(),
+                                                       "release-upload")
+            self._transfer_file(args["src"], remote)
+            self._fixup_perms2((self._connection._shell.tmpdir, remote))
+            args["staged"] = remote
+            second = self._execute_module(module_name="gopherops.baremetal.release", module_args=args,
+                                          task_vars=task_vars)
+            second.pop("needs_upload", None)
+            result.update(second)
+        except AnsibleActionFail as exc:
+            result.update(failed=True, msg=to_text(exc))
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return result

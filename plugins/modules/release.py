@@ -1,0 +1,368 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 gopherops maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: release
+short_description: Put a release of a binary on a host, switch to it, roll back, and keep a manifest
+version_added: 0.1.0
+description:
+  - Manages the release layout C(<base_dir>/releases/<release_id>/<binary_name>), the C(<base_dir>/current)
+    link to the active release, and the manifest C(<base_dir>/releases.json) that records each release's
+    sha256, when it was created and activated, the active, previous and last known good release, and
+    the releases that failed.
+  - The binary comes from the controller (O(src)). It is sent over the play's connection only when the
+    release is not already on the host with the right sha256, to a temporary name; its sha256 is checked on
+    the host before it is renamed into place, so an interrupted transfer never leaves a file that looks complete.
+  - Rollback and pruning read the manifest, never file times. Pruning never removes the active, the
+    previous or the last known good release.
+  - The C(current) link is replaced atomically (a new link renamed over the old one).
+author:
+  - gopherops maintainers (@gopherops)
+attributes:
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+    details: The action plugin sends the binary to the host when the module reports that it is missing.
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in diff mode).
+    support: full
+    details: Shows the active release before and after.
+options:
+  app:
+    description: Name of the application, recorded in the manifest.
+    type: str
+    required: true
+  base_dir:
+    description: Directory holding C(releases/), C(current) and the manifest.
+    type: path
+    required: true
+  state:
+    description:
+      - C(present) puts the release on the host without switching to it.
+      - C(active) also points C(current) at it and prunes old releases.
+      - C(healthy) records the active release (or O(release_id)) as the last known good.
+      - C(failed) records O(release_id) as failed.
+      - C(rollback) points C(current) at O(to), else the last known good release (or, when that is the active
+        one, the most recent other release that was healthy), and records the release it leaves as failed.
+      - C(query) changes nothing and returns the manifest.
+    type: str
+    choices: [present, active, healthy, failed, rollback, query]
+    default: active
+  release_id:
+    description: Id of the release (the directory name), for example C(1.4.2-9f86d081). Required for C(present),
+      C(active) and C(failed).
+    type: str
+  src:
+    description: Path of the binary on the controller. Required for C(present) and C(active).
+    type: path
+  sha256:
+    description: Expected sha256 of the binary. Required for C(present) and C(active).
+    type: str
+  binary_name:
+    description: File name of the binary inside the release directory.
+    type: str
+  to:
+    description: Release to roll back to, for C(rollback).
+    type: str
+  keep_releases:
+    description: How many releases to keep after an activation; older ones are removed (never the active,
+      previous or last known good).
+    type: int
+    default: 5
+  staged:
+    description: Internal; set by the action plugin to the path of the uploaded binary on the host.
+    type: path
+"""
+
+EXAMPLES = r"""
+- name: Put release 1.4.2 on the host and switch to it
+  gopherops.baremetal.release:
+    app: hello
+    base_dir: /opt/hello
+    release_id: "1.4.2-{{ artifact.sha256[:8] }}"
+    src: "{{ artifact.path }}"
+    sha256: "{{ artifact.sha256 }}"
+    binary_name: hello
+    keep_releases: 5
+  notify: Restart hello
+
+- name: After the health check passed
+  gopherops.baremetal.release:
+    app: hello
+    base_dir: /opt/hello
+    state: healthy
+
+- name: Back to the last known good release
+  gopherops.baremetal.release:
+    app: hello
+    base_dir: /opt/hello
+    state: rollback
+"""
+
+RETURN = r"""
+release_id:
+  description: The release the task was about (for C(rollback), the one switched to).
+  returned: always
+  type: str
+active:
+  description: The active release after the task.
+  returned: always
+  type: str
+previous:
+  description: The release active before the last switch.
+  returned: always
+  type: str
+last_known_good:
+  description: The last release that passed its health check.
+  returned: always
+  type: str
+failed_releases:
+  description: Releases recorded as failed.
+  returned: always
+  type: list
+  elements: str
+rolled_back_from:
+  description: For C(rollback), the release that was active before.
+  returned: when state is rollback
+  type: str
+uploaded:
+  description: Whether the binary was sent to the host.
+  returned: always
+  type: bool
+switched:
+  description: Whether C(current) changed.
+  returned: always
+  type: bool
+pruned:
+  description: Releases removed.
+  returned: always
+  type: list
+  elements: str
+manifest:
+  description: The manifest after the task.
+  returned: always
+  type: dict
+needs_upload:
+  description: Internal, for the action plugin; the binary is missing or differs on the host.
+  returned: when the binary must be sent
+  type: bool
+"""
+
+import datetime
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.gopherops.baremetal.plugins.module_utils import release as rel
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except FileNotFoundError:
+        return None
+    return digest.hexdigest()
+
+
+def write_json(path, data):
+    fd, tmp = tempfile.mkstemp(prefix=".releases.", dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh, indent=1, sort_keys=True)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.rename(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def read_manifest(module, path, app):
+    try:
+        with open(path) as fh:
+            data = json.load(fh)
+    except FileNotFoundError:
+        return rel.empty_manifest(app)
+    except ValueError as exc:
+        module.fail_json(msg="release: the manifest %s is not valid JSON (%s); fix or remove it (the release "
+                             "directories stay) and run again" % (path, exc))
+    return rel.normalize(data, app)
+
+
+def current_target(base_dir):
+    link = os.path.join(base_dir, "current")
+    if os.path.islink(link):
+        return os.path.basename(os.readlink(link).rstrip("/"))
+    return None
+
+
+def switch_current(base_dir, release_id):
+    link = os.path.join(base_dir, "current")
+    tmp = "%s.tmp-%d" % (link, os.getpid())
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
+    os.symlink(os.path.join("releases", release_id), tmp)
+    os.rename(tmp, link)
+
+
+def install_binary(module, staged, dest, sha256):
+    """Copy the staged upload next to its final name, check its sha256 there, then rename."""
+    tmp = "%s.partial-%d" % (dest, os.getpid())
+    try:
+        shutil.copyfile(staged, tmp)
+        got = sha256_of(tmp)
+        if got != sha256:
+            module.fail_json(msg="release: the binary sent to the host has sha256 %s, expected %s; the transfer "
+                                 "was damaged or the artifact changed during the run. Nothing was switched."
+                                 % (got, sha256))
+        os.chmod(tmp, 0o755)
+        os.rename(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            app=dict(type="str", required=True),
+            base_dir=dict(type="path", required=True),
+            state=dict(type="str", default="active",
+                       choices=["present", "active", "healthy", "failed", "rollback", "query"]),
+            release_id=dict(type="str"),
+            src=dict(type="path"),
+            sha256=dict(type="str"),
+            binary_name=dict(type="str"),
+            to=dict(type="str"),
+            keep_releases=dict(type="int", default=5),
+            staged=dict(type="path"),
+        ),
+        required_if=[
+            ("state", "present", ("release_id", "sha256", "binary_name")),
+            ("state", "active", ("release_id", "sha256", "binary_name")),
+            ("state", "failed", ("release_id",)),
+        ],
+        supports_check_mode=True,
+    )
+    p = module.params
+    base, state = p["base_dir"], p["state"]
+    releases_dir = os.path.join(base, "releases")
+    manifest_path = os.path.join(base, rel.MANIFEST_NAME)
+    try:
+        for value in (p["release_id"], p["to"]):
+            if value is not None:
+                rel.check_release_id(value)
+        if p["binary_name"] is not None and ("/" in p["binary_name"] or p["binary_name"] in ("", ".", "..")):
+            raise rel.ReleaseError("binary_name must be a plain file name, got %r" % p["binary_name"])
+        if p["sha256"] is not None and (len(p["sha256"]) != 64 or set(p["sha256"]) - set("0123456789abcdef")):
+            raise rel.ReleaseError("sha256 must be 64 lowercase hex digits, got %r" % p["sha256"])
+        if p["keep_releases"] < 1:
+            raise rel.ReleaseError("keep_releases must be at least 1")
+    except rel.ReleaseError as exc:
+        module.fail_json(msg="release: %s" % exc)
+
+    before = read_manifest(module, manifest_path, p["app"])
+    manifest = before
+    # The link is the truth of what runs; a manifest that disagrees (hand edits, an old layout) follows it.
+    linked = current_target(base)
+    if linked and linked != manifest["active"] and linked in manifest["releases"]:
+        manifest = dict(manifest, active=linked)
+    result = dict(changed=False, uploaded=False, switched=False, pruned=[])
+    stamp = now()
+
+    try:
+        if state in ("present", "active"):
+            rid = p["release_id"]
+            dest = os.path.join(releases_dir, rid, p["binary_name"])
+            if sha256_of(dest) != p["sha256"]:
+                if not p["staged"]:
+                    if module.check_mode:
+                        result.update(changed=True, uploaded=True)
+                    else:
+                        module.exit_json(changed=False, needs_upload=True, dest=dest, release_id=rid)
+                else:
+                    if not module.check_mode:
+                        os.makedirs(os.path.join(releases_dir, rid), mode=0o755, exist_ok=True)
+                        install_binary(module, p["staged"], dest, p["sha256"])
+                    result.update(changed=True, uploaded=True)
+            manifest = rel.record(manifest, rid, p["sha256"], stamp)
+            if state == "active":
+                if linked != rid:
+                    result.update(changed=True, switched=True)
+                    if not module.check_mode:
+                        switch_current(base, rid)
+                manifest = rel.activate(manifest, rid, stamp)
+                result["pruned"] = rel.prune_candidates(manifest, p["keep_releases"])
+                if not module.check_mode:
+                    for old in result["pruned"]:
+                        shutil.rmtree(os.path.join(releases_dir, old), ignore_errors=True)
+                manifest = rel.forget(manifest, result["pruned"])
+            result["release_id"] = rid
+        elif state == "healthy":
+            rid = p["release_id"] or manifest["active"]
+            if not rid:
+                raise rel.ReleaseError("no active release to mark healthy")
+            manifest = rel.mark_good(manifest, rid)
+            result["release_id"] = rid
+        elif state == "failed":
+            manifest = rel.mark_failed(manifest, p["release_id"])
+            result["release_id"] = p["release_id"]
+        elif state == "rollback":
+            target = rel.rollback_target(manifest, p["to"])
+            if not os.path.isdir(os.path.join(releases_dir, target)):
+                raise rel.ReleaseError("release %s is in the manifest but its directory %s is gone"
+                                       % (target, os.path.join(releases_dir, target)))
+            leaving = manifest["active"]
+            if leaving != target:
+                if leaving:
+                    manifest = rel.mark_failed(manifest, leaving)
+                manifest = rel.activate(manifest, target, stamp)
+                result.update(changed=True, switched=True)
+                if not module.check_mode:
+                    switch_current(base, target)
+            result.update(release_id=target, rolled_back_from=leaving)
+        else:
+            result["release_id"] = manifest["active"]
+    except rel.ReleaseError as exc:
+        module.fail_json(msg="release: %s" % exc, manifest=manifest)
+
+    manifest_changed = {k: v for k, v in manifest.items() if k != "updated"} != \
+        {k: v for k, v in before.items() if k != "updated"}
+    if manifest_changed:
+        manifest["updated"] = stamp
+        result["changed"] = True
+        if not module.check_mode:
+            if not os.path.isdir(base):
+                os.makedirs(base, mode=0o755)
+            write_json(manifest_path, manifest)
+    result.update(active=manifest["active"], previous=manifest["previous"], last_known_good=manifest["last_known_good"],
+                  failed_releases=manifest["failed"], manifest=manifest)
+    if module._diff:
+        result["diff"] = dict(before="active: %s\n" % (before["active"] or "(none)"),
+                              after="active: %s\n" % (manifest["active"] or "(none)"),
+                              before_header=manifest_path, after_header=manifest_path)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
