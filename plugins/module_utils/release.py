@@ -45,14 +45,17 @@ def normalize(manifest, app):
     return out
 
 
-def record(manifest, release_id, sha256, now):
+def record(manifest, release_id, sha256, now, version=None):
     """Note a release that is present on the host; returns a new manifest."""
     out = copy.deepcopy(manifest)
     entry = out["releases"].get(release_id)
     if entry is None:
-        out["releases"][release_id] = {"sha256": sha256, "created": now, "activated": None, "status": "new"}
+        out["releases"][release_id] = {"sha256": sha256, "created": now, "activated": None, "status": "new",
+                                       "version": version}
     elif entry.get("sha256") != sha256:
-        entry.update(sha256=sha256, created=now, status="new")
+        entry.update(sha256=sha256, created=now, status="new", version=version)
+    elif version and entry.get("version") != version:
+        entry["version"] = version
     return out
 
 

@@ -68,6 +68,9 @@ options:
   binary_name:
     description: File name of the binary inside the release directory.
     type: str
+  version:
+    description: Version of the release, recorded in the manifest (health checks after a rollback use it).
+    type: str
   to:
     description: Release to roll back to, for C(rollback).
     type: str
@@ -130,6 +133,10 @@ failed_releases:
   elements: str
 rolled_back_from:
   description: For C(rollback), the release that was active before.
+  returned: when state is rollback
+  type: str
+version:
+  description: For C(rollback), the version recorded for the release switched to (null when unknown).
   returned: when state is rollback
   type: str
 uploaded:
@@ -253,6 +260,7 @@ def main():
             src=dict(type="path"),
             sha256=dict(type="str"),
             binary_name=dict(type="str"),
+            version=dict(type="str"),
             to=dict(type="str"),
             keep_releases=dict(type="int", default=5),
             staged=dict(type="path"),
@@ -305,7 +313,7 @@ def main():
                         os.makedirs(os.path.join(releases_dir, rid), mode=0o755, exist_ok=True)
                         install_binary(module, p["staged"], dest, p["sha256"])
                     result.update(changed=True, uploaded=True)
-            manifest = rel.record(manifest, rid, p["sha256"], stamp)
+            manifest = rel.record(manifest, rid, p["sha256"], stamp, p["version"])
             if state == "active":
                 if linked != rid:
                     result.update(changed=True, switched=True)
@@ -340,7 +348,8 @@ def main():
                 result.update(changed=True, switched=True)
                 if not module.check_mode:
                     switch_current(base, target)
-            result.update(release_id=target, rolled_back_from=leaving)
+            result.update(release_id=target, rolled_back_from=leaving,
+                          version=manifest["releases"][target].get("version"))
         else:
             result["release_id"] = manifest["active"]
     except rel.ReleaseError as exc:

@@ -14,15 +14,14 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INVENTORY = os.path.join(ROOT, "inventories", "lab")
-RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+RECAP = re.compile(r"^(\S+)\s+:\s+(ok=\d+.*)$", re.M)
 
 
 class Run:
     def __init__(self, proc):
         self.rc = proc.returncode
         self.out = proc.stdout
-        self.recap = {m.group(1): dict(ok=int(m.group(2)), changed=int(m.group(3)),
-                                       unreachable=int(m.group(4)), failed=int(m.group(5)))
+        self.recap = {m.group(1): {k: int(v) for k, v in (kv.split("=") for kv in m.group(2).split())}
                       for m in RECAP.finditer(proc.stdout)}
 
     def changed(self, host):

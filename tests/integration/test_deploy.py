@@ -6,6 +6,7 @@ Given/When/Then in each test; the hosts are real systemd+sshd containers reached
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 
@@ -66,28 +67,62 @@ def test_layout_modes_and_hardening(lab):
     assert exposure <= 2.0, lines[5]
 
 
-def test_failing_release_stops_at_the_canary_and_shows_the_journal(lab):
+def manifest(lab, host):
+    res = ssh(lab, host, "cat /opt/hello/releases.json")
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+def test_failing_release_is_rolled_back_on_the_canary_and_stops_the_run(lab):
     hosts = sorted(lab["hosts"])
-    # Given every host on 1.0.0; When a release that fails its health check is deployed
+    good = manifest(lab, hosts[0])["active"]
+    # Given every host on 1.0.0; When a release whose binary fails its health check is deployed
     run = playbook("deploy.yml", extra_vars={
         "app_version": "1.0.1-broken",
+        "go_build_ldflags": "-X main.failHealth=true",
         "go_service_health_timeout": 4,
-        "go_service_env": {"LISTEN_ADDR": ":8080", "LOG_LEVEL": "info", "FAIL_HEALTH": "1"},
     })
     # Then the run fails on the canary, names the reason, shows the unit's journal,
-    # and no later batch started: the other hosts still serve 1.0.0
     assert run.rc != 0
     assert "did not become healthy" in run.out
-    assert "journal of hello.service" in run.out
     journal = run.out.split("journal of hello.service", 1)[1]
     assert "starting" in journal and "1.0.1-broken" in journal
-    assert run.recap[hosts[0]]["failed"] == 1
+    assert run.recap[hosts[0]]["failed"] == 1 and run.recap[hosts[0]]["rescued"] == 1
+    # the canary is back on its last known good release and healthy, and says so
+    assert "was rolled back to %s, which is healthy again" % good in run.out
+    assert get_json(lab["hosts"][hosts[0]])["version"] == VERSION
+    m = manifest(lab, hosts[0])
+    assert m["active"] == good and m["last_known_good"] == good
+    assert any(r.startswith("1.0.1-broken-") for r in m["failed"])
+    # and no later batch started: the other hosts never saw the release
     for host in hosts[1:]:
         assert get_json(lab["hosts"][host])["version"] == VERSION
-    # And a good deploy afterwards brings the canary back
-    run = playbook("deploy.yml")
+        assert not any(r.startswith("1.0.1") for r in manifest(lab, host)["releases"])
+
+
+def test_rollback_playbook_returns_to_the_previous_good_release(lab):
+    hosts = sorted(lab["hosts"])
+    before = manifest(lab, hosts[0])["active"]
+    run = playbook("deploy.yml", extra_vars={"app_version": "1.0.2"})
     assert run.rc == 0, run.out[-4000:]
-    assert get_json(lab["hosts"][hosts[0]])["version"] == VERSION
+    assert all(get_json(port)["version"] == "1.0.2" for port in lab["hosts"].values())
+    # When the operator rolls back
+    run = playbook("rollback.yml")
+    assert run.rc == 0, run.out[-4000:]
+    # Then every host serves the release before, and the one left is recorded as failed
+    for host in hosts:
+        assert get_json(lab["hosts"][host])["version"] == VERSION
+        m = manifest(lab, host)
+        assert m["active"] == before and any(r.startswith("1.0.2-") for r in m["failed"])
+    # And deploying 1.0.0 again changes nothing: it is the active release already
+    run = playbook("deploy.yml")
+    assert run.rc == 0 and all(run.changed(h) == 0 for h in hosts), run.out[-4000:]
+
+
+def test_rollback_with_nowhere_to_go_is_refused(lab):
+    run = playbook("rollback.yml", extra_vars={"go_service_rollback_to": "9.9.9-nothere"})
+    assert run.rc != 0 and "release 9.9.9-nothere is not on this host" in run.out
+    assert all(get_json(port)["version"] == VERSION for port in lab["hosts"].values())
 
 
 def test_bad_input_fails_before_any_host_changes(lab):

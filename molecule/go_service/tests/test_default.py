@@ -49,3 +49,13 @@ def test_unit_is_hardened(host):
     out = host.check_output("systemd-analyze security hello.service --no-pager | tail -1")
     exposure = float(out.split("service:")[1].split()[0])
     assert exposure <= 2.0, out
+
+
+def test_manifest_records_the_active_release_as_good(host):
+    manifest = json.loads(host.file("/opt/hello/releases.json").content_string)
+    active = manifest["active"]
+    assert host.file("/opt/hello/current").linked_to == "/opt/hello/releases/" + active
+    assert manifest["last_known_good"] == active and manifest["failed"] == []
+    entry = manifest["releases"][active]
+    assert entry["status"] == "good" and entry["version"] == "1.0.0"
+    assert entry["sha256"] == host.check_output("sha256sum /opt/hello/current/hello").split()[0]
