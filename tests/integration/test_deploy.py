@@ -5,6 +5,7 @@ Given/When/Then in each test; the hosts are real systemd+sshd containers reached
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -135,3 +136,91 @@ def test_bad_input_fails_before_any_host_changes(lab):
     assert all(r["changed"] == 0 for r in run.recap.values())
     for port in lab["hosts"].values():
         assert get_json(port)["version"] == VERSION
+
+
+def proc_environ(lab, host):
+    res = ssh(lab, host, "sudo cat /proc/$(systemctl show -p MainPID --value hello)/environ | tr '\\0' '\\n'")
+    assert res.returncode == 0, res.stderr
+    return dict(line.split("=", 1) for line in res.stdout.splitlines() if "=" in line)
+
+
+def test_limits_hooks_and_probing_from_the_controller(lab, tmp_path):
+    host = sorted(lab["hosts"])[0]
+    (tmp_path / "before.yml").write_text(
+        "- name: Mark before\n  ansible.builtin.copy:\n    content: \"{{ _go_service_release }}\"\n"
+        "    dest: /run/hook-before\n    mode: '0644'\n")
+    (tmp_path / "after.yml").write_text(
+        "- name: Mark after\n  ansible.builtin.copy:\n    content: \"{{ _go_service_status | default('healthy') }}\"\n"
+        "    dest: /run/hook-after\n    mode: '0644'\n")
+    run = playbook("deploy.yml", "--limit", host, extra_vars={
+        "go_service_memory_max": "256M",
+        "go_service_cpu_quota": "150%",
+        "go_service_tasks_max": "64",
+        "go_service_env": {"LISTEN_ADDR": ":8080", "LOG_LEVEL": "info", "GOMAXPROCS": "3"},
+        "go_service_unit_extra_service": ["Environment=EXTRA_FROM_UNIT=yes"],
+        "go_service_before_switch_tasks_file": str(tmp_path / "before.yml"),
+        "go_service_after_switch_tasks_file": str(tmp_path / "after.yml"),
+        "go_service_health_from": "controller",
+        "go_service_health_checks": [
+            {"url": "http://127.0.0.1:%d/readyz" % lab["hosts"][host]},
+            {"url": "http://127.0.0.1:%d/version" % lab["hosts"][host], "json_field": "version", "json_equals": VERSION},
+        ],
+    })
+    assert run.rc == 0, run.out[-4000:]
+    shown = ssh(lab, host, "systemctl show hello -p MemoryMax -p MemoryLimit -p CPUQuotaPerSecUSec -p TasksMax; "
+                           "cat /run/hook-before; echo; cat /run/hook-after").stdout
+    assert "CPUQuotaPerSecUSec=1.500000s" in shown and "TasksMax=64" in shown
+    assert "=268435456" in shown   # 256M as MemoryMax (cgroup v2) or MemoryLimit (v1)
+    assert "\n" + manifest(lab, host)["active"] + "\n" in "\n" + shown
+    environ = proc_environ(lab, host)
+    assert environ["GOMEMLIMIT"] == str(int(256 * 1024 * 1024 * 0.9))
+    assert environ["GOMAXPROCS"] == "3"          # the env file wins over the derived value
+    assert environ["EXTRA_FROM_UNIT"] == "yes"
+    # back to the defaults
+    run = playbook("deploy.yml", "--limit", host)
+    assert run.rc == 0, run.out[-4000:]
+    environ = proc_environ(lab, host)
+    assert "GOMEMLIMIT" not in environ and "EXTRA_FROM_UNIT" not in environ
+
+
+# Runs on the host as root; reads the secret from stdin so it is never in an argument list or a log.
+FIND_SECRET = r"""
+import json, os, sys
+secret = sys.stdin.read().strip().encode()
+files = []
+for top in ("/etc", "/opt", "/var/log", "/run", "/tmp", "/home", "/root"):
+    for dirpath, dirs, names in os.walk(top):
+        for name in names:
+            path = os.path.join(dirpath, name)
+            try:
+                if os.path.isfile(path) and not os.path.islink(path):
+                    with open(path, "rb") as fh:
+                        if secret in fh.read():
+                            files.append(path)
+            except OSError:
+                pass
+argv = []
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        with open("/proc/%s/cmdline" % pid, "rb") as fh:
+            if secret in fh.read():
+                argv.append(pid)
+    except OSError:
+        pass
+print(json.dumps({"files": sorted(files), "argv": argv}))
+"""
+
+
+def test_secret_is_only_in_the_env_file(lab):
+    with open(os.path.join(lab["state_dir"], "api_token"), encoding="utf-8") as fh:
+        token = fh.read().split()[0]
+    for host in lab["hosts"]:
+        res = subprocess.run(
+            ["ssh", "-i", lab["key"], "-p", str(lab["ssh"][host]), "-o", "BatchMode=yes",
+             "-o", "UserKnownHostsFile=%s" % os.path.join(lab["state_dir"], "known_hosts"), "deploy@127.0.0.1",
+             "sudo python3 -c 'import base64; exec(base64.b64decode(\"%s\"))'"
+             % base64.b64encode(FIND_SECRET.encode()).decode()],
+            input=token, text=True, capture_output=True, timeout=120, check=False)
+        assert res.returncode == 0, res.stderr
+        found = json.loads(res.stdout)
+        assert found == {"files": ["/etc/hello/hello.env"], "argv": []}, (host, found)
