@@ -31,7 +31,7 @@ class ActionModule(ActionBase):
                 if not src:
                     raise AnsibleActionFail("release: src (the binary on the controller) is required for state=%s" % state)
                 src = self._find_needle("files", src) if not os.path.isabs(src) else src
-                if not os.path.isfile(src):
+                if not os.path.isfile(src) and not (self._task.check_mode and not args.get("sha256")):
                     raise AnsibleActionFail("release: src %s does not exist on the controller; build it first "
                                             "(go_build) or fix the path" % src)
                 args["src"] = src

@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 
-from conftest import get_json, playbook
+from conftest import ROOT, get_json, playbook
 
 VERSION = "1.0.0"
 
@@ -224,3 +224,27 @@ def test_secret_is_only_in_the_env_file(lab):
         assert res.returncode == 0, res.stderr
         found = json.loads(res.stdout)
         assert found == {"files": ["/etc/hello/hello.env"], "argv": []}, (host, found)
+
+
+def test_check_mode_says_what_would_change_and_changes_nothing(lab):
+    hosts = sorted(lab["hosts"])
+    before = {h: manifest(lab, h) for h in hosts}
+    env_before = ssh(lab, hosts[0], "sudo md5sum /etc/hello/hello.env /etc/systemd/system/hello.service").stdout
+    run = playbook("deploy.yml", "--check", "--diff", extra_vars={
+        "app_version": "1.0.9-check",
+        "go_service_env": {"LISTEN_ADDR": ":8080", "LOG_LEVEL": "debug"},
+        "go_service_memory_max": "300M",
+        "deploy_serial": ["100%"],
+    })
+    assert run.rc == 0, run.out[-4000:]
+    build = run.out.split("Build the artifacts on the controller]", 1)[1].split("TASK [", 1)[0]
+    assert "changed: [" in build                                                # a build would happen...
+    assert not os.path.exists(os.path.join(ROOT, ".build", "artifacts", "hello", "1.0.9-check"))  # ...none did
+    assert "-LOG_LEVEL=info" in run.out and "+LOG_LEVEL=debug" in run.out      # the env file's diff
+    assert "+MemoryMax=300M" in run.out                                         # the unit's diff
+    assert "+active: 1.0.9-check-unbuilt" in run.out                            # the release switch
+    for h in hosts:
+        assert run.changed(h) > 0
+        assert manifest(lab, h) == before[h]
+        assert get_json(lab["hosts"][h])["version"] == VERSION
+    assert ssh(lab, hosts[0], "sudo md5sum /etc/hello/hello.env /etc/systemd/system/hello.service").stdout == env_before
