@@ -431,7 +431,7 @@ class Builder(object):
             os.makedirs(os.path.join(out_dir, META_DIR), exist_ok=True)
             workers = p["parallel"] or os.cpu_count() or 1
             with ThreadPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-                errors = [e for e in pool.map(lambda plan: self.build_one(plan, root, stamps, ldflags, go, go_version), todo) if e]
+                errors = [e for e in pool.map(lambda plan: self.guarded_build(plan, root, stamps, ldflags, go, go_version), todo) if e]
             if errors:
                 self.fail("build failed for %s\n%s" % (", ".join(error[0] for error in errors),
                                                        "\n".join("--- %s ---\n%s" % (t, e) for t, e in errors)),
@@ -454,6 +454,13 @@ class Builder(object):
         self.module.exit_json(changed=changed, artifacts=artifacts, by_target={a["target"]: a for a in artifacts},
                               checksums_file=checksums, built=built, go_version=go_version,
                               msg="built %s" % ", ".join(built) if built else "up to date")
+
+    def guarded_build(self, *args):
+        """build_one, with a file system error reported as that target's failure."""
+        try:
+            return self.build_one(*args)
+        except OSError as exc:
+            return args[0]["target"]["name"], "%s: %s" % (type(exc).__name__, exc)
 
     def build_one(self, plan, root, stamps, ldflags, go, go_version):
         """Compile one target into a temporary file and move it into place; return (target, error) or None."""

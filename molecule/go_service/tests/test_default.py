@@ -51,11 +51,15 @@ def test_unit_is_hardened(host):
     assert exposure <= 2.0, out
 
 
-def test_manifest_records_the_active_release_as_good(host):
+def test_second_release_was_rolled_back_to_the_first(host):
+    # side_effect.yml deployed 2.0.0 and rolled back: 1.0.0 is active and healthy, 2.0.0 recorded as failed
     manifest = json.loads(host.file("/opt/hello/releases.json").content_string)
     active = manifest["active"]
+    assert active.startswith("1.0.0-")
     assert host.file("/opt/hello/current").linked_to == "/opt/hello/releases/" + active
-    assert manifest["last_known_good"] == active and manifest["failed"] == []
+    assert manifest["last_known_good"] == active
+    assert manifest["previous"].startswith("2.0.0-") and manifest["failed"] == [manifest["previous"]]
     entry = manifest["releases"][active]
     assert entry["status"] == "good" and entry["version"] == "1.0.0"
     assert entry["sha256"] == host.check_output("sha256sum /opt/hello/current/hello").split()[0]
+    assert host.file("/opt/hello/releases/%s/hello" % manifest["previous"]).exists
