@@ -30,17 +30,23 @@ attributes:
 options:
   url:
     description:
-      - HTTP or HTTPS URL to GET. Exactly one of O(url), O(tcp) and O(checks) is required.
+      - HTTP or HTTPS URL to GET. Exactly one of O(url), O(tcp), O(command) and O(checks) is required.
     type: str
   tcp:
     description:
       - C(host:port) that must accept a TCP connection.
     type: str
+  command:
+    description:
+      - A command (a list of arguments, or a string split like a shell would, without a shell) that must exit 0,
+        for example C([/opt/hello/current/hello, -healthcheck]). Its output is the response.
+    type: raw
   checks:
     description:
       - Several probes that must all pass in the same attempt, for example readiness and the version.
-      - Each takes O(url) or O(tcp) and, for URLs, O(status_code), O(body_regex), O(json_field) and
-        O(json_equals); what an item leaves out comes from the top-level options.
+      - Each takes O(url), O(tcp) or O(command) and, for URLs, O(status_code), O(body_regex), O(json_field)
+        and O(json_equals) (O(body_regex) also applies to a command's output); what an item leaves out comes
+        from the top-level options.
     type: list
     elements: dict
   status_code:
@@ -128,6 +134,11 @@ EXAMPLES = r"""
 - name: Wait for a TCP port
   gopherops.baremetal.health_check:
     tcp: 127.0.0.1:5432
+
+- name: Ask the binary itself
+  gopherops.baremetal.health_check:
+    command: [/opt/hello/current/hello, -healthcheck]
+    successes: 3
 """
 
 RETURN = r"""
@@ -162,8 +173,10 @@ journal:
 
 import json
 import re
+import shlex
 import socket
 import ssl
+import subprocess
 import time
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
@@ -254,7 +267,8 @@ def probe_tcp(params):
         return None, "connection to %s:%d failed: %s" % (host, port, exc), False
 
 
-CHECK_KEYS = ("url", "tcp", "status_code", "body_regex", "json_field", "json_equals")
+CHECK_KEYS = ("url", "tcp", "command", "status_code", "body_regex", "json_field", "json_equals")
+KINDS = ("url", "tcp", "command")
 
 
 def expand_checks(params):
@@ -267,10 +281,12 @@ def expand_checks(params):
         if unknown:
             raise ValueError("checks[%d]: unknown key(s) %s; allowed: %s"
                              % (index, ", ".join(sorted(unknown)), ", ".join(CHECK_KEYS)))
-        one = dict(params, url=None, tcp=None, checks=None)
+        one = dict(params, url=None, tcp=None, command=None, checks=None)
         one.update(item)
-        if bool(one["url"]) == bool(one["tcp"]):
-            raise ValueError("checks[%d]: give exactly one of url and tcp" % index)
+        if sum(1 for kind in KINDS if one.get(kind)) != 1:
+            raise ValueError("checks[%d]: give exactly one of url, tcp and command" % index)
+        if one["command"] and one["json_field"]:
+            raise ValueError("checks[%d]: json_field applies to url checks, not to a command" % index)
         if bool(one["json_field"]) != (one["json_equals"] is not None):
             raise ValueError("checks[%d]: json_field and json_equals go together" % index)
         if one["json_equals"] is not None:
@@ -281,13 +297,47 @@ def expand_checks(params):
     return out
 
 
+def command_argv(command):
+    """A command as an argument list: lists as they are, strings split like a shell would."""
+    if isinstance(command, (list, tuple)) and command and all(isinstance(a, (str, int)) for a in command):
+        return [str(a) for a in command]
+    if isinstance(command, str) and command.strip():
+        return shlex.split(command)
+    raise ValueError("command must be a non-empty list of arguments or a string, got %r" % (command,))
+
+
 def validate(one):
     if one["url"]:
         check_url(one["url"])
-    else:
+    elif one["tcp"]:
         parse_tcp(one["tcp"])
+    else:
+        one["command"] = command_argv(one["command"])
     if one["body_regex"]:
         re.compile(one["body_regex"])
+
+
+def probe_command(params):
+    try:
+        proc = subprocess.run(params["command"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=params["request_timeout"], check=False)
+    except subprocess.TimeoutExpired:
+        return None, "command timed out after %ss" % params["request_timeout"], False
+    except OSError as exc:
+        return None, "command could not run: %s" % exc, False
+    out = proc.stdout.decode("utf-8", "replace")[-BODY_LIMIT:]
+    if proc.returncode != 0:
+        return None, "exit code %d: %s" % (proc.returncode, out), False
+    if params["body_regex"] and not re.search(params["body_regex"], out):
+        return None, "output does not match %r: %s" % (params["body_regex"], out), False
+    return None, out, True
+
+
+PROBES = {"url": probe_http, "tcp": probe_tcp, "command": probe_command}
+
+
+def describe(one):
+    return one["url"] or one["tcp"] or " ".join(one["command"])
 
 
 def probe_all(checks):
@@ -295,10 +345,10 @@ def probe_all(checks):
     def probe(_params):
         status, last = None, ""
         for one in checks:
-            status, last, good = (probe_http if one["url"] else probe_tcp)(one)
+            kind = next(k for k in KINDS if one.get(k))
+            status, last, good = PROBES[kind](one)
             if not good:
-                target = one["url"] or one["tcp"]
-                return status, "%s: %s" % (target, last) if len(checks) > 1 else last, False
+                return status, "%s: %s" % (describe(one), last) if len(checks) > 1 else last, False
         return status, last, True
     return probe
 
@@ -335,6 +385,7 @@ def main():
         argument_spec=dict(
             url=dict(type="str"),
             tcp=dict(type="str"),
+            command=dict(type="raw"),
             checks=dict(type="list", elements="dict"),
             status_code=dict(type="list", elements="int", default=[200]),
             body_regex=dict(type="str"),
@@ -351,8 +402,9 @@ def main():
             journal_lines=dict(type="int", default=30),
             skip_in_check_mode=dict(type="bool", default=False),
         ),
-        required_one_of=[("url", "tcp", "checks")],
-        mutually_exclusive=[("url", "tcp", "checks"), ("tcp", "body_regex"), ("tcp", "json_field")],
+        required_one_of=[("url", "tcp", "command", "checks")],
+        mutually_exclusive=[("url", "tcp", "command", "checks"), ("tcp", "body_regex"), ("tcp", "json_field"),
+                            ("command", "json_field")],
         required_together=[("json_field", "json_equals")],
         supports_check_mode=True,
     )
@@ -379,7 +431,7 @@ def main():
                   status=status, last_response=last)
     if healthy:
         module.exit_json(msg="healthy after %d probe(s)" % attempts, **result)
-    target = params["url"] or params["tcp"] or "%d checks" % len(checks)
+    target = describe(checks[0]) if len(checks) == 1 else "%d checks" % len(checks)
     msg = "%s did not become healthy within %ss (%d probe(s), %d in a row needed); last: %s" % (
         target, params["timeout"], attempts, params["successes"], last[:500])
     if params["unit"]:

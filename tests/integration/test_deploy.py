@@ -248,3 +248,35 @@ def test_check_mode_says_what_would_change_and_changes_nothing(lab):
         assert manifest(lab, h) == before[h]
         assert get_json(lab["hosts"][h])["version"] == VERSION
     assert ssh(lab, hosts[0], "sudo md5sum /etc/hello/hello.env /etc/systemd/system/hello.service").stdout == env_before
+
+
+def test_health_check_module_alone_with_a_command(lab, tmp_path):
+    play = tmp_path / "probe.yml"
+    play.write_text("""
+- name: Probe with commands
+  hosts: app
+  gather_facts: false
+  become: true
+  tasks:
+    - name: The binary answers its own health check
+      gopherops.baremetal.health_check:
+        command: [/opt/hello/current/hello, -healthcheck]
+        successes: 2
+        interval: 0.2
+    - name: A command that fails shows its output and the journal
+      gopherops.baremetal.health_check:
+        command: "sh -c 'echo not-ready; exit 4'"
+        timeout: 1
+        interval: 0.3
+        unit: hello.service
+        journal_lines: 5
+      run_once: true
+""")
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run(["ansible-playbook", "-i", os.path.join(ROOT, "inventories", "lab"), str(play)],
+                          cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          stdin=subprocess.DEVNULL, timeout=300, check=False)
+    assert proc.returncode != 0
+    first = proc.stdout.split("The binary answers its own health check]", 1)[1].split("TASK [", 1)[0]
+    assert first.count("ok: [") == len(lab["hosts"]), first
+    assert "exit code 4: not-ready" in proc.stdout and "journal of hello.service (last 5 lines)" in proc.stdout

@@ -10,7 +10,7 @@ import pytest
 from ansible_collections.gopherops.baremetal.plugins.modules import health_check as hc
 
 BASE = dict(status_code=[200], body_regex=None, json_field=None, json_equals=None, headers={},
-            validate_certs=True, request_timeout=2, url=None, tcp=None)
+            validate_certs=True, request_timeout=2, url=None, tcp=None, command=None)
 
 
 def params(**kw):
@@ -183,8 +183,9 @@ def test_checks_take_defaults_from_the_top_level(server):
 
 
 @pytest.mark.parametrize("item, message", [
-    ({"url": "http://h/", "tcp": "h:1"}, "exactly one of url and tcp"),
-    ({}, "exactly one of url and tcp"),
+    ({"url": "http://h/", "tcp": "h:1"}, "exactly one of url, tcp and command"),
+    ({}, "exactly one of url, tcp and command"),
+    ({"command": ["true"], "json_field": "v", "json_equals": "1"}, "not to a command"),
     ({"url": "http://h/", "json_field": "v"}, "go together"),
     ({"url": "http://h/", "bogus": 1}, "unknown key(s) bogus"),
 ])
@@ -192,3 +193,31 @@ def test_check_items_are_validated(item, message):
     with pytest.raises(ValueError) as err:
         hc.expand_checks(dict(params(), checks=[item]))
     assert message in str(err.value) and "checks[0]" in str(err.value)
+
+
+def test_command_checks(tmp_path):
+    ok = hc.probe_command(params(command=["sh", "-c", "echo fine"]))
+    assert ok == (None, "fine\n", True)
+    bad = hc.probe_command(params(command=["sh", "-c", "echo broken; exit 3"]))
+    assert bad[2] is False and bad[1] == "exit code 3: broken\n"
+    assert hc.probe_command(params(command=["sh", "-c", "echo fine"], body_regex="^nope"))[2] is False
+    missing = hc.probe_command(params(command=[str(tmp_path / "missing")]))
+    assert missing[2] is False and "could not run" in missing[1]
+    slow = hc.probe_command(params(command=["sleep", "5"], request_timeout=0.2))
+    assert slow[2] is False and "timed out" in slow[1]
+
+
+def test_command_forms():
+    assert hc.command_argv("/bin/x -healthcheck 'a b'") == ["/bin/x", "-healthcheck", "a b"]
+    assert hc.command_argv(["/bin/x", 1]) == ["/bin/x", "1"]
+    for bad in ("", [], [{"a": 1}], 5):
+        with pytest.raises(ValueError, match="command must be"):
+            hc.command_argv(bad)
+
+
+def test_a_failing_check_is_named_among_several(server):
+    checks = hc.expand_checks(dict(params(), checks=[{"url": server + "/ok"}, {"command": ["false"]}]))
+    for one in checks:
+        hc.validate(one)
+    status, last, good = hc.probe_all(checks)(None)
+    assert not good and last.startswith("false: exit code 1")
