@@ -275,4 +275,3 @@ def test_a_library_package_is_not_a_main_package(tmp_path):
     (src / "docs").mkdir()
     res = go_build(tmp_path, src=str(src / "docs"), output_dir=str(tmp_path / "o"), targets=[AMD64])
     assert res["failed"] and "holds no Go source file" in res["msg"]
-
