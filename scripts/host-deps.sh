@@ -4,10 +4,15 @@
 set -euo pipefail
 log_dir="${LAB_LOG_DIR:-.lab}"
 need_apt=()
-command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
 engine_up() { docker info >/dev/null 2>&1; }
 if ! engine_up && ! command -v dockerd >/dev/null 2>&1; then need_apt+=(docker.io); fi
 if ! command -v ssh-keygen >/dev/null 2>&1; then need_apt+=(openssh-client); fi
+if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then need_apt+=(python3-venv); fi
+# debootstrap only builds the lab image; as root it is installed here, otherwise lab.py asks for it
+# when (and only when) the image has to be built.
+if ! command -v debootstrap >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  need_apt+=(debootstrap)
+fi
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -13,6 +13,8 @@ done | tar --null -T - -c | tar -x -C "$dest"
 # ansible-test --requirements bootstraps pip with a get-pip script it would download; place a
 # stand-in in its cache that uses the standard library's ensurepip and then installs what it is given.
 pyver=$("$root/.venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+# ansible-test keeps its cache under $HOME; a home of our own keeps the stand-in below out of the user's
+export HOME="$root/.build/sanity-home"
 cache="$HOME/.ansible/test/cache"
 mkdir -p "$cache"
 # the pip version ansible-test bootstraps is in its source: pip='24.2'

@@ -16,7 +16,7 @@ from ansible.plugins.action import ActionBase
 
 class ActionModule(ActionBase):
 
-    TRANSFERS_FILES = True
+    TRANSFERS_FILES = False  # a temporary directory is made only when the binary must be sent
     _requires_connection = True
 
     def run(self, tmp=None, task_vars=None):
@@ -25,6 +25,7 @@ class ActionModule(ActionBase):
         args = dict(self._task.args)
         args.pop("staged", None)
         state = args.get("state", "active")
+        made_tmp = None
         try:
             if state in ("present", "active"):
                 src = args.get("src")
@@ -40,10 +41,10 @@ class ActionModule(ActionBase):
             if not first.get("needs_upload"):
                 result.update(first)
                 return result
-            remote = self._connection._shell.join_path(self._connection._shell.tmpdir or self._make_tmp_path(),
-                                                       "release-upload")
+            made_tmp = self._make_tmp_path()
+            remote = self._connection._shell.join_path(made_tmp, "release-upload")
             self._transfer_file(args["src"], remote)
-            self._fixup_perms2((self._connection._shell.tmpdir, remote))
+            self._fixup_perms2((made_tmp, remote))
             args["staged"] = remote
             second = self._execute_module(module_name="gopherops.baremetal.release", module_args=args,
                                           task_vars=task_vars)
@@ -52,5 +53,6 @@ class ActionModule(ActionBase):
         except AnsibleActionFail as exc:
             result.update(failed=True, msg=to_text(exc))
         finally:
-            self._remove_tmp_path(self._connection._shell.tmpdir)
+            if made_tmp:
+                self._remove_tmp_path(made_tmp)
         return result

@@ -8,8 +8,9 @@ that write env files."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence, Set
 
-NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # Inside double quotes systemd treats these characters after a backslash as escaped.
 _DQ_ESCAPE = {'"': '\\"', "\\": "\\\\", "$": "\\$", "`": "\\`"}
@@ -30,13 +31,21 @@ def env_value(name, value):
         if "\x00" in value:
             raise EnvFileError("environment variable %s: value contains a NUL byte" % name)
         return value
+    if value is None:
+        kind = "null"
+    elif isinstance(value, Mapping):
+        kind = "dict"
+    elif isinstance(value, (Sequence, Set)):
+        kind = "list"
+    else:
+        kind = type(value).__name__
     raise EnvFileError("environment variable %s: value of type %s cannot be written to an environment "
                        "file; use a string, number or boolean (to_json it first for structured data)"
-                       % (name, type(value).__name__))
+                       % (name, kind))
 
 
 def check_name(name):
-    if not isinstance(name, str) or not NAME_RE.match(name):
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
         raise EnvFileError("invalid environment variable name %r: use letters, digits and underscores, "
                            "not starting with a digit" % (name,))
     return name
@@ -78,7 +87,7 @@ def parse(text):
     def push():
         name = "".join(key[:key_ws] if key_ws is not None else key)
         val = "".join(value[:value_ws] if value_ws is not None else value)
-        if NAME_RE.match(name):
+        if NAME_RE.fullmatch(name):
             env[name] = val
 
     for c in text:

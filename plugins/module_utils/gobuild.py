@@ -20,6 +20,7 @@ _ENV_AFFECTING_BUILD = (
     "GOFLAGS", "GOEXPERIMENT", "GOAMD64", "GOARM", "GOARM64", "GO386", "GOMIPS", "GOMIPS64", "GOPPC64",
     "GORISCV64", "GOWASM", "CGO_ENABLED", "CGO_CFLAGS", "CGO_CPPFLAGS", "CGO_CXXFLAGS", "CGO_LDFLAGS",
     "CC", "CXX", "GOPROXY", "GOPRIVATE", "GONOSUMDB", "GONOPROXY", "GOSUMDB", "GOINSECURE", "GOWORK",
+    "GOTOOLCHAIN", "GOROOT", "GOFIPS140", "CGO_FFLAGS", "AR", "PKG_CONFIG",
 )
 TARGET_KEYS = ("goos", "goarch", "goarm", "goamd64")
 GOARM_VALUES = ("5", "6", "7")
@@ -133,13 +134,17 @@ def build_command(go, package, output, ldflags, flags=(), tags=(), gcflags="", t
     return cmd
 
 
-def iter_source_files(root, include_vendor):
-    """Files that can change what 'go build' produces, relative to the module root, sorted."""
+def iter_source_files(root, include_vendor, exclude=()):
+    """Files that can change what 'go build' produces, relative to the module root, sorted.
+    Directories in exclude (absolute paths, such as the output directory) are left out."""
     out = []
+    skip = {os.path.abspath(e) for e in exclude}
     for dirpath, dirnames, filenames in os.walk(root):
         rel_dir = os.path.relpath(dirpath, root)
         keep = []
         for d in dirnames:
+            if os.path.join(os.path.abspath(dirpath), d) in skip:
+                continue
             if d.startswith((".", "_")) or d in _SKIP_DIRS:
                 continue
             if d == "vendor" and rel_dir == "." and not include_vendor:
@@ -156,10 +161,10 @@ def iter_source_files(root, include_vendor):
     return sorted(out)
 
 
-def source_digest(root, include_vendor=False):
+def source_digest(root, include_vendor=False, exclude=()):
     """sha256 over the paths and contents of the module's source files."""
     digest = hashlib.sha256()
-    for rel in iter_source_files(root, include_vendor):
+    for rel in iter_source_files(root, include_vendor, exclude):
         digest.update(rel.encode("utf-8") + b"\0")
         with open(os.path.join(root, rel), "rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -168,10 +173,11 @@ def source_digest(root, include_vendor=False):
     return digest.hexdigest()
 
 
-def input_digest(sources, go_version, target, command, env):
-    """What decides whether a build is needed: sources, toolchain, target, the exact command and
-    the environment variables that change the output."""
+def input_digest(sources, go_version, target, command, env, user_env=None):
+    """What decides whether a build is needed: sources, toolchain, target, the exact command, the
+    environment variables that change the output, and every variable the user passed explicitly."""
     relevant = {k: env.get(k, "") for k in _ENV_AFFECTING_BUILD}
+    relevant.update({"user:" + k: str(v) for k, v in (user_env or {}).items()})
     blob = json.dumps({"sources": sources, "go": go_version, "target": target,
                        "command": list(command[1:]), "env": relevant}, sort_keys=True)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
@@ -245,4 +251,6 @@ def run(cmd, cwd=None, env=None, timeout=None):
         return 127, "", str(exc)
     except PermissionError as exc:
         return 126, "", str(exc)
+    except subprocess.TimeoutExpired:
+        return 124, "", "%s did not finish within %s seconds" % (" ".join(cmd[:2]), timeout)
     return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")

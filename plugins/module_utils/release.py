@@ -113,12 +113,23 @@ def rollback_target(manifest, to=None):
 
 
 def prune_candidates(manifest, keep):
-    """Releases to delete so that at most `keep` remain, oldest first by the manifest's creation times;
-    never the active, the previous or the last known good release."""
+    """Releases to delete so that at most `keep` remain: failed ones first, then the oldest by the
+    manifest's creation times. Never the active release, the last known good, the release a rollback
+    would go to, or a previous release that did not fail."""
     if keep < 1:
         raise ReleaseError("keep_releases must be at least 1")
-    protected = {manifest.get("active"), manifest.get("previous"), manifest.get("last_known_good")} - {None}
-    ordered = sorted(manifest["releases"].items(), key=lambda item: (item[1].get("created") or "", item[0]))
+    protected = {manifest.get("active"), manifest.get("last_known_good")}
+    previous = manifest.get("previous")
+    if previous and previous not in manifest.get("failed", []):
+        protected.add(previous)
+    try:
+        protected.add(rollback_target(manifest))
+    except ReleaseError:
+        pass
+    protected.discard(None)
+    failed = set(manifest.get("failed", []))
+    ordered = sorted(manifest["releases"].items(),
+                     key=lambda item: (item[0] not in failed, item[1].get("created") or "", item[0]))
     excess = len(ordered) - max(keep, len(protected))
     out = []
     for rid, _entry in ordered:

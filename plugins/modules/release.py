@@ -297,7 +297,7 @@ def main():
     # The link is the truth of what runs; a manifest that disagrees (hand edits, an old layout) follows it.
     linked = current_target(base)
     if linked and linked != manifest["active"] and linked in manifest["releases"]:
-        manifest = dict(manifest, active=linked)
+        manifest = dict(manifest, previous=manifest["active"], active=linked)
     result = dict(changed=False, uploaded=False, switched=False, pruned=[])
     stamp = now()
 
@@ -360,7 +360,7 @@ def main():
 
     manifest_changed = {k: v for k, v in manifest.items() if k != "updated"} != \
         {k: v for k, v in before.items() if k != "updated"}
-    if manifest_changed:
+    if manifest_changed and state != "query":
         manifest["updated"] = stamp
         result["changed"] = True
         if not module.check_mode:

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import subprocess
 
 from conftest import ROOT, get_json, playbook
@@ -131,9 +132,19 @@ def test_bad_input_fails_before_any_host_changes(lab):
     assert run.rc != 0
     assert "go_service_name must be a valid systemd unit name" in run.out
     assert all(r["changed"] == 0 for r in run.recap.values()), run.out[-3000:]
-    run = playbook("deploy.yml", extra_vars={"go_service_env": {"1BAD": "x"}})
-    assert run.rc != 0 and "Invalid environment variable names" in run.out and "1BAD" in run.out
-    assert all(r["changed"] == 0 for r in run.recap.values())
+    for extra, message in (
+            ({"go_service_env": {"1BAD": "x"}}, "invalid environment variable name '1BAD'"),
+            ({"go_service_env": {"LIST": ["x"]}, "app_version": "1.1.0"}, "environment variable LIST: value of type list"),
+            ({"go_service_env": {"A": "1"}, "go_service_secret_env": {"A": "2"}}, "in both go_service_env and go_service_secret_env"),
+            ({"app_version": "1.1~rc1"}, "is not usable as a directory name"),
+            ({"go_service_memory_max": "512MB"}, "Limits in systemd's syntax"),
+            ({"go_service_health_checks": [{"url": "localhost:8080/readyz"}]}, "go_service_health_checks needs")):
+        before = manifest(lab, sorted(lab["hosts"])[0])
+        run = playbook("deploy.yml", extra_vars=extra)
+        assert run.rc != 0 and message in run.out, (extra, run.out[-3000:])
+        # nothing changed on any host (a build on the controller may have: "changed: [app1 -> localhost]")
+        assert not re.search(r"changed: \[app\d+\]", run.out), run.out[-3000:]
+        assert manifest(lab, sorted(lab["hosts"])[0]) == before
     for port in lab["hosts"].values():
         assert get_json(port)["version"] == VERSION
 

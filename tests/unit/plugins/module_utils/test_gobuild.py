@@ -164,3 +164,22 @@ def test_trim_output():
 def test_run_reports_a_missing_program():
     rc, _out, err = gb.run(["/nonexistent/go", "version"])
     assert rc == 127 and "nonexistent" in err
+
+
+def test_the_output_directory_inside_the_module_is_not_a_source(module):
+    write(module, "dist/hello_linux_amd64", "binary")
+    files = gb.iter_source_files(str(module), include_vendor=False, exclude=[str(module / "dist")])
+    assert not [f for f in files if f.startswith("dist")]
+    assert gb.source_digest(str(module), exclude=[str(module / "dist")]) == gb.source_digest(
+        str(module), exclude=[str(module / "dist")])
+
+
+def test_user_env_is_an_input():
+    target = {"goos": "linux", "goarch": "amd64", "name": "linux_amd64"}
+    base = gb.input_digest("s", "go1", target, ["go"], {}, user_env={"MY_FLAG": "1"})
+    assert gb.input_digest("s", "go1", target, ["go"], {}, user_env={"MY_FLAG": "2"}) != base
+
+
+def test_a_timeout_is_reported():
+    rc, _out, err = gb.run(["sleep", "5"], timeout=0.2)
+    assert rc == 124 and "did not finish" in err

@@ -91,3 +91,14 @@ def test_bad_release_ids(rid):
 def test_normalize_keeps_what_it_knows():
     m = rel.normalize({"active": "r1", "releases": [], "extra": 1}, "app")
     assert m["active"] == "r1" and m["releases"] == {} and "extra" not in m and m["app"] == "app"
+
+
+def test_prune_goes_for_failed_releases_first_and_keeps_the_way_back():
+    # A and B good, C failed and rolled back to B, then B redeployed: previous is the failed C
+    m = deployed("A", "B", "C", good=("A", "B"))
+    m = rel.mark_failed(m, "C")
+    m = rel.activate(m, "B", "t")
+    assert m["previous"] == "C"
+    # keep 2: C (failed) goes first; A, the release a rollback would go to, stays
+    assert rel.prune_candidates(m, 2) == ["C"]
+    assert rel.rollback_target(rel.forget(m, ["C"])) == "A"

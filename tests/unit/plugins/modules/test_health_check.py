@@ -188,6 +188,8 @@ def test_checks_take_defaults_from_the_top_level(server):
     ({"command": ["true"], "json_field": "v", "json_equals": "1"}, "not to a command"),
     ({"url": "http://h/", "json_field": "v"}, "go together"),
     ({"url": "http://h/", "bogus": 1}, "unknown key(s) bogus"),
+    ({"tcp": "h:1", "body_regex": "x"}, "do not apply to a tcp check"),
+    ({"url": "http://h/", "status_code": "two hundred"}, "status_code must be a number"),
 ])
 def test_check_items_are_validated(item, message):
     with pytest.raises(ValueError) as err:
@@ -221,3 +223,8 @@ def test_a_failing_check_is_named_among_several(server):
         hc.validate(one)
     status, last, good = hc.probe_all(checks)(None)
     assert not good and last.startswith("false: exit code 1")
+
+
+def test_status_codes_in_items_are_numbers(server):
+    (one,) = hc.expand_checks(dict(params(), checks=[{"url": server + "/down", "status_code": "503"}]))
+    assert one["status_code"] == [503] and hc.probe_all([one])(None)[2]

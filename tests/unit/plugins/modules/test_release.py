@@ -96,3 +96,17 @@ def test_a_broken_manifest_is_named(tmp_path, run_module):
     (tmp_path / "opt" / "releases.json").write_text("{not json")
     res, _raw = run_module("release", app="app", base_dir=str(tmp_path / "opt"), state="query")
     assert res["failed"] and "releases.json is not valid JSON" in res["msg"]
+
+
+def test_query_never_writes(tmp_path, rel):
+    src, sha = binary(tmp_path, "v1")
+    rel(release_id="r1", sha256=sha, staged=src)
+    src2, sha2 = binary(tmp_path, "v2")
+    rel(release_id="r2", sha256=sha2, staged=src2)
+    # the link is moved by hand: the manifest is behind
+    os.unlink(str(rel.base / "current"))
+    os.symlink("releases/r1", str(rel.base / "current"))
+    before = (rel.base / "releases.json").read_text()
+    res = rel(state="query")
+    assert res["changed"] is False and res["active"] == "r1" and res["previous"] == "r2"
+    assert (rel.base / "releases.json").read_text() == before
