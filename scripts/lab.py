@@ -234,6 +234,21 @@ def container_running(name):
     return proc.returncode == 0 and proc.stdout.strip() == "true"
 
 
+def container_matches(cname, image, host):
+    """Whether a running lab container has the image and loopback ports this lab asks for."""
+    proc = docker("inspect", "--format", "{{.Config.Image}}|{{json .HostConfig.PortBindings}}", cname, check=False)
+    if proc.returncode != 0:
+        return False
+    got_image, _sep, bindings = proc.stdout.strip().partition("|")
+    try:
+        ports = {k: [(b.get("HostIp"), b.get("HostPort")) for b in v] for k, v in json.loads(bindings).items()}
+    except ValueError:
+        return False
+    want = {"22/tcp": [("127.0.0.1", str(host["ssh_port"]))],
+            "%d/tcp" % APP_PORT: [("127.0.0.1", str(host["http_port"]))]}
+    return got_image == image and ports == want
+
+
 def ensure_key(cfg):
     key = os.path.join(cfg["state_dir"], "id_ed25519")
     if not os.path.exists(key):
@@ -246,7 +261,10 @@ def ensure_key(cfg):
 def start_host(cfg, image, host, pubkey, network):
     cname = host["container"]
     if container_running(cname):
-        return False
+        if container_matches(cname, image, host):
+            return False
+        print("lab: %s has another image or other ports than asked; recreating it" % host["name"])
+        docker("rm", "-f", "-v", cname)
     if docker("inspect", cname, check=False).returncode == 0:
         docker("rm", "-f", cname)
     for port in (host["ssh_port"], host["http_port"]):

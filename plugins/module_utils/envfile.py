@@ -56,11 +56,23 @@ def quote(value):
     return '"' + "".join(_DQ_ESCAPE.get(ch, ch) for ch in value) + '"'
 
 
-def render(env):
-    """Render a mapping to file content; keys sorted so the output is stable."""
+SECRET_HEADER = "# secret names: "
+
+
+def secret_names_of(text):
+    """Names the file's header marks as secret (written by render(..., secret_names=...))."""
+    for line in text.splitlines()[:1]:
+        if line.startswith(SECRET_HEADER):
+            return {name for name in line[len(SECRET_HEADER):].split(",") if name}
+    return set()
+
+
+def render(env, secret_names=()):
+    """Render a mapping to file content; keys sorted so the output is stable. With secret_names, a
+    first comment line lists those names (never values), so a later diff can keep masking them."""
     if not isinstance(env, dict):
         raise EnvFileError("expected a mapping of variable names to values, got %s" % type(env).__name__)
-    lines = []
+    lines = [SECRET_HEADER + ",".join(sorted(secret_names))] if secret_names else []
     for name in sorted(env):
         check_name(name)
         lines.append("%s=%s" % (name, quote(env_value(name, env[name]))))

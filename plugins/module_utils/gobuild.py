@@ -12,7 +12,11 @@ import json
 import os
 import re
 import subprocess
-import tempfile
+
+from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import (  # noqa: F401 (re-exported)
+    atomic_write,
+    sha256_file as file_sha256,
+)
 
 # Files the Go tool ignores: names starting with "." or "_", and testdata directories.
 _SKIP_DIRS = {"testdata", "node_modules"}
@@ -183,14 +187,6 @@ def input_digest(sources, go_version, target, command, env, user_env=None):
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def trim_output(text, limit=OUTPUT_LIMIT):
     text = (text or "").strip()
     if len(text) <= limit:
@@ -219,21 +215,6 @@ def parse_build_info(text):
             key, _sep, value = rest[0].partition("=")
             info["settings"][key] = value
     return info
-
-
-def atomic_write(path, data, mode=0o644):
-    """Write bytes to path through a temporary file in the same directory and a rename."""
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def checksums_text(artifacts):

@@ -142,6 +142,18 @@ def prune_candidates(manifest, keep):
     return out
 
 
+def adopt(manifest, found):
+    """Add release directories found on disk that the manifest does not know (a lost or older
+    manifest), as status 'unknown': they can be named in a rollback and are pruned like the others,
+    oldest first, but a rollback never picks them by itself. found maps release id -> sha256 or None."""
+    out = copy.deepcopy(manifest)
+    for rid, sha in sorted(found.items()):
+        if rid not in out["releases"] and RELEASE_ID_RE.match(rid):
+            out["releases"][rid] = {"sha256": sha, "created": "", "activated": None, "status": "unknown",
+                                    "version": None}
+    return out
+
+
 def forget(manifest, release_ids):
     out = copy.deepcopy(manifest)
     for rid in release_ids:

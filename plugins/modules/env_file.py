@@ -12,7 +12,8 @@ version_added: 0.1.0
 description:
   - Writes O(env) and O(secret_env) as one file in the syntax of systemd's C(EnvironmentFile=), one
     C(NAME="value") line per variable, sorted, quoted so the service sees exactly the value given
-    (see P(gopherops.baremetal.to_env#filter)).
+    (see P(gopherops.baremetal.to_env#filter)). A first comment line lists the names (not the values) of
+    the secret variables, so that later diffs keep masking them.
   - The file is written to a temporary file that already has its final owner, group and mode, then
     renamed over the old one, so nobody ever reads a half-written file or one with loose permissions.
   - Secret values never appear in the result, in warnings or in the diff. The diff shows values of
@@ -96,11 +97,11 @@ import grp
 import os
 import pwd
 import re
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_text
-from ansible_collections.gopherops.baremetal.plugins.module_utils.envfile import EnvFileError, parse, render
+from ansible_collections.gopherops.baremetal.plugins.module_utils.envfile import EnvFileError, parse, render, secret_names_of
+from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import atomic_write
 
 MASK = "********"
 SECRET_LOOKING = re.compile(r"PASSWORD|PASSWD|TOKEN|SECRET|KEY", re.I)
@@ -148,23 +149,6 @@ def parse_mode(module, mode):
     return int(text, 8)
 
 
-def write_atomically(path, data, uid, gid, mode):
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
-    try:
-        os.fchown(fd, uid, gid)
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -181,8 +165,11 @@ def main():
     p = module.params
     path = p["path"]
     current = read_current(path)
-    old_env = parse(to_text(current, errors="surrogate_or_strict")) if current is not None else {}
+    old_text = to_text(current, errors="surrogate_or_strict") if current is not None else ""
+    old_env = parse(old_text)
     shown = set(p["env"])
+    # a name that was secret before stays masked on the "before" side, even when it moves to env
+    shown_before = shown - secret_names_of(old_text)
 
     if p["state"] == "absent":
         changed_keys = sorted(old_env)
@@ -202,7 +189,7 @@ def main():
     merged = dict(p["env"])
     merged.update(p["secret_env"])
     try:
-        content = render(merged)
+        content = render(merged, secret_names=p["secret_env"].keys())
     except EnvFileError as exc:
         module.fail_json(msg="env_file: %s" % exc)
     new_env = parse(content)
@@ -220,14 +207,14 @@ def main():
         if not os.path.isdir(os.path.dirname(path) or "."):
             module.fail_json(msg="env_file: directory of %s does not exist; create it first" % path)
         if content_changed:
-            write_atomically(path, data, uid, gid, mode)
+            atomic_write(path, data, mode, uid, gid)
         else:
             os.chown(path, uid, gid)
             os.chmod(path, mode)
     result = dict(changed=content_changed or attrs_changed, keys=sorted(new_env), changed_keys=changed_keys)
     if module._diff:
         result["diff"] = dict(
-            before=masked_lines(old_env, shown) if current is not None else "",
+            before=masked_lines(old_env, shown_before) if current is not None else "",
             after=masked_lines(new_env, shown, changed=set(changed_keys)),
             before_header=path, after_header=path)
     module.exit_json(**result)

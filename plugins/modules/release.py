@@ -17,8 +17,11 @@ description:
   - The binary comes from the controller (O(src)). It is sent over the play's connection only when the
     release is not already on the host with the right sha256, to a temporary name; its sha256 is checked on
     the host before it is renamed into place, so an interrupted transfer never leaves a file that looks complete.
-  - Rollback and pruning read the manifest, never file times. Pruning never removes the active, the
-    previous or the last known good release.
+  - Rollback and pruning read the manifest, never file times. Pruning never removes the active release,
+    the last known good one, the one a rollback would go to, or a previous release that did not fail.
+  - Release directories the manifest does not know (for example after the manifest was lost) are added to
+    it as C(unknown): they can be named in O(to) and are pruned oldest first, but are never picked by
+    themselves for a rollback.
   - The C(current) link is replaced atomically (a new link renamed over the old one).
 author:
   - gopherops maintainers (@gopherops)
@@ -165,45 +168,21 @@ needs_upload:
 """
 
 import datetime
-import hashlib
 import json
 import os
 import shutil
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gopherops.baremetal.plugins.module_utils import release as rel
+from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import atomic_write, sha256_file
 
 
 def now():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def sha256_of(path):
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-    except FileNotFoundError:
-        return None
-    return digest.hexdigest()
-
-
 def write_json(path, data):
-    fd, tmp = tempfile.mkstemp(prefix=".releases.", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode("utf-8"), 0o644)
 
 
 def read_manifest(module, path, app):
@@ -239,7 +218,7 @@ def install_binary(module, staged, dest, sha256):
     tmp = "%s.partial-%d" % (dest, os.getpid())
     try:
         shutil.copyfile(staged, tmp)
-        got = sha256_of(tmp)
+        got = sha256_file(tmp)
         if got != sha256:
             module.fail_json(msg="release: the binary sent to the host has sha256 %s, expected %s; the transfer "
                                  "was damaged or the artifact changed during the run. Nothing was switched."
@@ -293,7 +272,12 @@ def main():
         module.fail_json(msg="release: %s" % exc)
 
     before = read_manifest(module, manifest_path, p["app"])
-    manifest = before
+    found = {}
+    if os.path.isdir(releases_dir):
+        for rid in os.listdir(releases_dir):
+            if os.path.isdir(os.path.join(releases_dir, rid)) and rid not in before["releases"]:
+                found[rid] = sha256_file(os.path.join(releases_dir, rid, p["binary_name"])) if p["binary_name"] else None
+    manifest = rel.adopt(before, found)
     # The link is the truth of what runs; a manifest that disagrees (hand edits, an old layout) follows it.
     linked = current_target(base)
     if linked and linked != manifest["active"] and linked in manifest["releases"]:
@@ -305,7 +289,7 @@ def main():
         if state in ("present", "active"):
             rid = p["release_id"]
             dest = os.path.join(releases_dir, rid, p["binary_name"])
-            if sha256_of(dest) != p["sha256"]:
+            if sha256_file(dest) != p["sha256"]:
                 if not p["staged"]:
                     if module.check_mode:
                         result.update(changed=True, uploaded=True)

@@ -26,7 +26,8 @@ def test_write_then_nothing_to_do(tmp_path, run_module):
                 secret_env={"API_TOKEN": SECRET}, owner=ME, group=MY_GROUP, mode="0640")
     res, raw = run_module("env_file", diff=True, **args)
     assert res["changed"] and res["keys"] == ["API_TOKEN", "GREETING", "LISTEN_ADDR"]
-    assert path.read_text() == 'API_TOKEN="%s"\nGREETING="say \\"hi\\""\nLISTEN_ADDR=":8080"\n' % SECRET
+    assert path.read_text() == ('# secret names: API_TOKEN\nAPI_TOKEN="%s"\nGREETING="say \\"hi\\""\n'
+                                'LISTEN_ADDR=":8080"\n' % SECRET)
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
     assert SECRET not in raw
     assert res["diff"]["after"] == 'API_TOKEN=******** (changed)\nGREETING=say "hi"\nLISTEN_ADDR=:8080\n'
@@ -89,3 +90,13 @@ def test_absent(tmp_path, run_module):
     assert res["changed"] and not path.exists()
     res, _raw = run_module("env_file", path=str(path), state="absent")
     assert res["changed"] is False
+
+
+def test_a_secret_moved_to_env_stays_masked_on_the_before_side(tmp_path, run_module):
+    path = tmp_path / "app.env"
+    base = dict(path=str(path), owner=ME, group=MY_GROUP)
+    run_module("env_file", env={"A": "1"}, secret_env={"TOKEN": SECRET}, **base)
+    res, raw = run_module("env_file", diff=True, env={"A": "1", "TOKEN": "now-public"}, **base)
+    assert res["diff"]["before"] == "A=1\nTOKEN=********\n"
+    assert res["diff"]["after"] == "A=1\nTOKEN=now-public\n"
+    assert SECRET not in raw

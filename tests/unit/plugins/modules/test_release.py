@@ -110,3 +110,17 @@ def test_query_never_writes(tmp_path, rel):
     res = rel(state="query")
     assert res["changed"] is False and res["active"] == "r1" and res["previous"] == "r2"
     assert (rel.base / "releases.json").read_text() == before
+
+
+def test_a_lost_manifest_is_rebuilt_from_the_directories(tmp_path, rel):
+    src, sha = binary(tmp_path, "v1")
+    rel(release_id="r1", sha256=sha, staged=src)
+    src2, sha2 = binary(tmp_path, "v2")
+    rel(release_id="r2", sha256=sha2, staged=src2)
+    (rel.base / "releases.json").unlink()
+    res = rel(state="query")
+    assert res["active"] == "r2" and res["changed"] is False
+    assert res["manifest"]["releases"]["r1"] == {"sha256": sha, "created": "", "activated": None,
+                                                 "status": "unknown", "version": None}
+    res = rel(state="rollback", to="r1")
+    assert res["changed"] and res["active"] == "r1" and os.readlink(str(rel.base / "current")) == "releases/r1"
