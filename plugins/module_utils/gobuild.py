@@ -13,11 +13,6 @@ import os
 import re
 import subprocess
 
-from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import (  # noqa: F401 (re-exported)
-    atomic_write,
-    sha256_file as file_sha256,
-)
-
 # Files the Go tool ignores: names starting with "." or "_", and testdata directories.
 _SKIP_DIRS = {"testdata", "node_modules"}
 _ENV_AFFECTING_BUILD = (

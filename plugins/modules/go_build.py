@@ -268,14 +268,14 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import atomic_write
+from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import sha256_file as file_sha256
 from ansible_collections.gopherops.baremetal.plugins.module_utils.gobuild import (
     GoBuildError,
-    atomic_write,
     build_command,
     build_env,
     checksums_text,
     compose_ldflags,
-    file_sha256,
     find_module_root,
     input_digest,
     normalize_targets,

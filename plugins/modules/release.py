@@ -20,7 +20,7 @@ description:
   - Rollback and pruning read the manifest, never file times. Pruning never removes the active release,
     the last known good one, the one a rollback would go to, or a previous release that did not fail.
   - Release directories the manifest does not know (for example after the manifest was lost) are added to
-    it as C(unknown): they can be named in O(to) and are pruned oldest first, but are never picked by
+    it as C(unknown); they can be named in O(to) and are pruned oldest first, but are never picked by
     themselves for a rollback.
   - The C(current) link is replaced atomically (a new link renamed over the old one).
 author:

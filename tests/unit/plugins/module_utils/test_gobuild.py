@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from ansible_collections.gopherops.baremetal.plugins.module_utils import fileutil
 from ansible_collections.gopherops.baremetal.plugins.module_utils import gobuild as gb
 
 
@@ -148,8 +149,8 @@ def test_checksums_and_atomic_write(tmp_path):
     text = gb.checksums_text([{"path": "/d/b_linux_arm64", "sha256": "22"}, {"path": "/d/b_linux_amd64", "sha256": "11"}])
     assert text == "11  b_linux_amd64\n22  b_linux_arm64\n"
     target = str(tmp_path / "f")
-    gb.atomic_write(target, b"one", 0o600)
-    gb.atomic_write(target, b"two")
+    fileutil.atomic_write(target, b"one", 0o600)
+    fileutil.atomic_write(target, b"two")
     with open(target, "rb") as fh:
         assert fh.read() == b"two"
     assert os.listdir(str(tmp_path)) == ["f"]
