@@ -21,14 +21,16 @@ description:
   - Warns when a name in O(env) looks like a secret (contains PASSWORD, PASSWD, TOKEN, SECRET or KEY).
 author:
   - gopherops maintainers (@gopherops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in diff mode).
     support: full
     details: Secret values are masked.
+  platform:
+    platforms: posix
 options:
   path:
     description: The environment file.

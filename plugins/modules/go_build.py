@@ -26,14 +26,16 @@ description:
   - Writes C(<name>_checksums.txt) (sha256, as C(sha256sum) prints it) beside the artifacts.
 author:
   - gopherops maintainers (@gopherops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Reports which targets would be built; builds nothing and writes nothing.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in diff mode).
     support: none
+  platform:
+    platforms: posix
 options:
   src:
     description:

@@ -19,14 +19,16 @@ description:
   - Reads only; it never changes the host and reports C(changed=false).
 author:
   - gopherops maintainers (@gopherops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Probing is read-only, so it runs in check mode too unless O(skip_in_check_mode=true).
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in diff mode).
     support: none
+  platform:
+    platforms: posix
 options:
   url:
     description:

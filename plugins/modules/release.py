@@ -25,18 +25,24 @@ description:
   - The C(current) link is replaced atomically (a new link renamed over the old one).
 author:
   - gopherops maintainers (@gopherops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
     support: full
     details: The action plugin sends the binary to the host when the module reports that it is missing.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in diff mode).
     support: full
     details: Shows the active release before and after.
+  platform:
+    platforms: posix
 options:
   app:
     description: Name of the application, recorded in the manifest.
