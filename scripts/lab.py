@@ -262,6 +262,8 @@ def start_host(cfg, image, host, pubkey, network):
     cname = host["container"]
     if container_running(cname):
         if container_matches(cname, image, host):
+            # running already (perhaps started from another checkout with its own key): authorize ours
+            authorize(cname, pubkey)
             return False
         print("lab: %s has another image or other ports than asked; recreating it" % host["name"])
         docker("rm", "-f", "-v", cname)
@@ -282,12 +284,17 @@ def start_host(cfg, image, host, pubkey, network):
            "-p", "127.0.0.1:%d:22" % host["ssh_port"],
            "-p", "127.0.0.1:%d:%d" % (host["http_port"], APP_PORT),
            image, "/lib/systemd/systemd")
+    authorize(cname, pubkey)
+    return True
+
+
+def authorize(cname, pubkey):
+    """Make pubkey the one key that may log in as the deploy user."""
     home = "/home/%s/.ssh" % DEPLOY_USER
     docker("exec", cname, "sh", "-c",
            "install -d -m 0700 -o {u} -g {u} {h} && printf '%s\\n' \"$0\" > {h}/authorized_keys && "
            "chown {u}:{u} {h}/authorized_keys && chmod 0600 {h}/authorized_keys".format(u=DEPLOY_USER, h=home),
            pubkey)
-    return True
 
 
 def write_inventory(cfg, plan, key, known_hosts):
