@@ -52,6 +52,7 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.gopherops.baremetal.plugins.module_utils.gobuild import target_name
 
 # uname -m (as gathered by Ansible) -> (GOARCH, GOARM)
 _MACHINES = {
@@ -95,11 +96,9 @@ def goarch(machine, goos="linux"):
                                  % (machine, ", ".join(sorted(_MACHINES))))
     arch, arm = _MACHINES[key]
     target = {"goos": goos, "goarch": arch}
-    parts = [goos, arch]
     if arm:
         target["goarm"] = arm
-        parts.append(arm)
-    target["name"] = "_".join(parts)
+    target["name"] = target_name(target)
     return target
 
 

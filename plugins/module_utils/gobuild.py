@@ -66,13 +66,13 @@ def normalize_target(raw, index=0):
     if "goamd64" in target and (target["goarch"] != "amd64" or target["goamd64"] not in GOAMD64_VALUES):
         raise GoBuildError("targets[%d]: goamd64=%s needs goarch=amd64 and one of %s"
                            % (index, target["goamd64"], ", ".join(GOAMD64_VALUES)))
-    parts = [target["goos"], target["goarch"]]
-    if "goarm" in target:
-        parts.append(target["goarm"])
-    if "goamd64" in target:
-        parts.append(target["goamd64"])
-    target["name"] = "_".join(parts)
+    target["name"] = target_name(target)
     return target
+
+
+def target_name(target):
+    """<goos>_<goarch>[_<goarm>][_<goamd64>]: the name of a target's artifact and its key in results."""
+    return "_".join(target[key] for key in TARGET_KEYS if target.get(key))
 
 
 def normalize_targets(raw_targets):

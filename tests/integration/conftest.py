@@ -28,8 +28,9 @@ class Run:
         return self.recap[host]["changed"]
 
 
-def playbook(name, *args, extra_vars=None, env=None):
-    cmd = ["ansible-playbook", os.path.join(ROOT, "playbooks", name), "-i", INVENTORY, *args]
+def playbook(name, *args, extra_vars=None, env=None, inventory=INVENTORY):
+    """Run a playbook of playbooks/ (or any playbook, given an absolute path) and parse its recap."""
+    cmd = ["ansible-playbook", os.path.join(ROOT, "playbooks", name), "-i", inventory, *args]
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
     full_env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1")

@@ -283,11 +283,8 @@ def test_health_check_module_alone_with_a_command(lab, tmp_path):
         journal_lines: 5
       run_once: true
 """)
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run(["ansible-playbook", "-i", os.path.join(ROOT, "inventories", "lab"), str(play)],
-                          cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          stdin=subprocess.DEVNULL, timeout=300, check=False)
-    assert proc.returncode != 0
-    first = proc.stdout.split("The binary answers its own health check]", 1)[1].split("TASK [", 1)[0]
+    run = playbook(str(play))
+    assert run.rc != 0
+    first = run.out.split("The binary answers its own health check]", 1)[1].split("TASK [", 1)[0]
     assert first.count("ok: [") == len(lab["hosts"]), first
-    assert "exit code 4: not-ready" in proc.stdout and "journal of hello.service (last 5 lines)" in proc.stdout
+    assert "exit code 4: not-ready" in run.out and "journal of hello.service (last 5 lines)" in run.out
