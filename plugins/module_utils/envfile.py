@@ -176,3 +176,16 @@ def parse(text):
     if state in ("pre_value", "value", "value_escape", "single", "double", "double_escape"):
         push()
     return env
+
+
+MASK = "********"
+
+
+def masked_lines(env, shown, changed=()):
+    lines = []
+    for name in sorted(env):
+        if name in shown:
+            lines.append("%s=%s" % (name, env[name]))
+        else:
+            lines.append("%s=%s%s" % (name, MASK, " (changed)" if name in changed else ""))
+    return "".join(line + "\n" for line in lines)

@@ -102,21 +102,11 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_text
-from ansible_collections.gopherops.baremetal.plugins.module_utils.envfile import EnvFileError, parse, render, secret_names_of
+from ansible_collections.gopherops.baremetal.plugins.module_utils.envfile import (
+    EnvFileError, masked_lines, parse, render, secret_names_of)
 from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import atomic_write
 
-MASK = "********"
 SECRET_LOOKING = re.compile(r"PASSWORD|PASSWD|TOKEN|SECRET|KEY", re.I)
-
-
-def masked_lines(env, shown, changed=()):
-    lines = []
-    for name in sorted(env):
-        if name in shown:
-            lines.append("%s=%s" % (name, env[name]))
-        else:
-            lines.append("%s=%s%s" % (name, MASK, " (changed)" if name in changed else ""))
-    return "".join(line + "\n" for line in lines)
 
 
 def read_current(path):

@@ -173,67 +173,14 @@ needs_upload:
   type: bool
 """
 
-import datetime
-import json
 import os
 import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gopherops.baremetal.plugins.module_utils import release as rel
-from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import atomic_write, sha256_file
-
-
-def now():
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def write_json(path, data):
-    atomic_write(path, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode("utf-8"), 0o644)
-
-
-def read_manifest(module, path, app):
-    try:
-        with open(path) as fh:
-            data = json.load(fh)
-    except FileNotFoundError:
-        return rel.empty_manifest(app)
-    except ValueError as exc:
-        module.fail_json(msg="release: the manifest %s is not valid JSON (%s); fix or remove it (the release "
-                             "directories stay) and run again" % (path, exc))
-    return rel.normalize(data, app)
-
-
-def current_target(base_dir):
-    link = os.path.join(base_dir, "current")
-    if os.path.islink(link):
-        return os.path.basename(os.readlink(link).rstrip("/"))
-    return None
-
-
-def switch_current(base_dir, release_id):
-    link = os.path.join(base_dir, "current")
-    tmp = "%s.tmp-%d" % (link, os.getpid())
-    if os.path.lexists(tmp):
-        os.unlink(tmp)
-    os.symlink(os.path.join("releases", release_id), tmp)
-    os.rename(tmp, link)
-
-
-def install_binary(module, staged, dest, sha256):
-    """Copy the staged upload next to its final name, check its sha256 there, then rename."""
-    tmp = "%s.partial-%d" % (dest, os.getpid())
-    try:
-        shutil.copyfile(staged, tmp)
-        got = sha256_file(tmp)
-        if got != sha256:
-            module.fail_json(msg="release: the binary sent to the host has sha256 %s, expected %s; the transfer "
-                                 "was damaged or the artifact changed during the run. Nothing was switched."
-                                 % (got, sha256))
-        os.chmod(tmp, 0o755)
-        os.rename(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import sha256_file
+from ansible_collections.gopherops.baremetal.plugins.module_utils.release_files import (
+    install_binary, load, manifest_differs, now, save, switch_current)
 
 
 def main():
@@ -277,17 +224,10 @@ def main():
     except rel.ReleaseError as exc:
         module.fail_json(msg="release: %s" % exc)
 
-    before = read_manifest(module, manifest_path, p["app"])
-    found = {}
-    if os.path.isdir(releases_dir):
-        for rid in os.listdir(releases_dir):
-            if os.path.isdir(os.path.join(releases_dir, rid)) and rid not in before["releases"]:
-                found[rid] = sha256_file(os.path.join(releases_dir, rid, p["binary_name"])) if p["binary_name"] else None
-    manifest = rel.adopt(before, found)
-    # The link is the truth of what runs; a manifest that disagrees (hand edits, an old layout) follows it.
-    linked = current_target(base)
-    if linked and linked != manifest["active"] and linked in manifest["releases"]:
-        manifest = dict(manifest, previous=manifest["active"], active=linked)
+    try:
+        before, manifest, linked = load(base, p["app"], p["binary_name"])
+    except rel.ReleaseError as exc:
+        module.fail_json(msg="release: %s" % exc)
     result = dict(changed=False, uploaded=False, switched=False, pruned=[])
     stamp = now()
 
@@ -304,7 +244,7 @@ def main():
                 else:
                     if not module.check_mode:
                         os.makedirs(os.path.join(releases_dir, rid), mode=0o755, exist_ok=True)
-                        install_binary(module, p["staged"], dest, p["sha256"])
+                        install_binary(p["staged"], dest, p["sha256"])
                     result.update(changed=True, uploaded=True)
             manifest = rel.record(manifest, rid, p["sha256"], stamp, p["version"])
             if state == "active":
@@ -348,15 +288,10 @@ def main():
     except rel.ReleaseError as exc:
         module.fail_json(msg="release: %s" % exc, manifest=manifest)
 
-    manifest_changed = {k: v for k, v in manifest.items() if k != "updated"} != \
-        {k: v for k, v in before.items() if k != "updated"}
-    if manifest_changed and state != "query":
-        manifest["updated"] = stamp
+    if manifest_differs(manifest, before) and state != "query":
         result["changed"] = True
         if not module.check_mode:
-            if not os.path.isdir(base):
-                os.makedirs(base, mode=0o755)
-            write_json(manifest_path, manifest)
+            manifest = save(base, manifest, stamp)
     result.update(active=manifest["active"], previous=manifest["previous"], last_known_good=manifest["last_known_good"],
                   failed_releases=manifest["failed"], manifest=manifest)
     if module._diff:

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from ansible_collections.gopherops.baremetal.plugins.modules import health_check as hc
+from ansible_collections.gopherops.baremetal.plugins.module_utils import health as hc
 
 BASE = dict(status_code=[200], body_regex=None, json_field=None, json_equals=None, headers={},
             validate_certs=True, request_timeout=2, url=None, tcp=None, command=None)

@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 gopherops maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Controller half of systemd_release: send the binary when the host lacks it, and with
+probe=controller run the health checks here between the module's steps."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
+from ansible_collections.gopherops.baremetal.plugins.module_utils.health import gate
+
+MODULE = "gopherops.baremetal.systemd_release"
+CARRY = ("uploaded", "switched", "restarted", "env_changed", "unit_changed", "previous_release", "changed")
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False  # a temporary directory is made only when the binary must be sent
+    _requires_connection = True
+
+    def _probe(self, args, checks):
+        return gate(checks, float(args.get("health_timeout", 30)), float(args.get("health_interval", 0.5)),
+                    int(args.get("health_successes", 2)), delay=float(args.get("health_delay", 0)))
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        args = dict(self._task.args)
+        for internal in ("staged", "_gate_results", "_phase"):
+            args.pop(internal, None)
+        state = args.get("state", "deployed")
+        made_tmp = None
+        started = time.monotonic()
+        try:
+            if state == "deployed":
+                src = args.get("src")
+                if not src:
+                    raise AnsibleActionFail("systemd_release: src (the binary on the controller) is required")
+                src = self._find_needle("files", src) if not os.path.isabs(src) else src
+                if not os.path.isfile(src) and not (self._task.check_mode and not args.get("sha256")):
+                    raise AnsibleActionFail("systemd_release: src %s does not exist on the controller; build it "
+                                            "first (go_build) or fix the path" % src)
+                args["src"] = src
+            res = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
+            upload_time = None
+            if res.get("needs_upload"):
+                t0 = time.monotonic()
+                made_tmp = self._make_tmp_path()
+                remote = self._connection._shell.join_path(made_tmp, "release-upload")
+                self._transfer_file(args["src"], remote)
+                self._fixup_perms2((made_tmp, remote))
+                args["staged"] = remote
+                upload_time = round(time.monotonic() - t0, 3)
+                res = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
+                res["uploaded"] = True
+            if res.get("needs_gate") and args.get("probe") == "controller":
+                res = self._controller_gate(args, res, state, task_vars)
+            res.pop("needs_upload", None)
+            res.pop("needs_gate", None)
+            res.pop("rollback_checks", None)
+            if upload_time is not None:
+                res.setdefault("timings", {})["upload"] = upload_time
+            res.setdefault("timings", {})["total"] = round(time.monotonic() - started, 3)
+            result.update(res)
+        except AnsibleActionFail as exc:
+            result.update(failed=True, msg=to_text(exc))
+        finally:
+            if made_tmp:
+                self._remove_tmp_path(made_tmp)
+        return result
+
+    def _controller_gate(self, args, res, state, task_vars):
+        carry = {k: res[k] for k in CARRY if k in res}
+        results = {}
+        try:
+            if state == "deployed":
+                results["health"] = self._probe(args, args.get("checks") or [])
+                follow = dict(args, _phase="finish", _gate_results=dict(results, carry=carry))
+                res = self._execute_module(module_name=MODULE, module_args=follow, task_vars=task_vars)
+                if not res.get("needs_gate"):
+                    return res
+                carry.update({k: res[k] for k in CARRY if k in res})
+            results["rollback_health"] = self._probe(args, res.get("rollback_checks") or [])
+        except ValueError as exc:
+            raise AnsibleActionFail("systemd_release: checks: %s" % exc)
+        phase = "finish" if state == "deployed" else "rollback_finish"
+        follow = dict(args, _phase=phase, _gate_results=dict(results, carry=carry))
+        return self._execute_module(module_name=MODULE, module_args=follow, task_vars=task_vars)
