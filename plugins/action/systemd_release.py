@@ -32,7 +32,7 @@ class ActionModule(ActionBase):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
         args = dict(self._task.args)
-        for internal in ("staged", "_gate_results", "_phase"):
+        for internal in ("staged", "gate_results", "phase"):
             args.pop(internal, None)
         state = args.get("state", "deployed")
         made_tmp = None
@@ -81,7 +81,7 @@ class ActionModule(ActionBase):
         try:
             if state == "deployed":
                 results["health"] = self._probe(args, args.get("checks") or [])
-                follow = dict(args, _phase="finish", _gate_results=dict(results, carry=carry))
+                follow = dict(args, phase="finish", gate_results=dict(results, carry=carry))
                 res = self._execute_module(module_name=MODULE, module_args=follow, task_vars=task_vars)
                 if not res.get("needs_gate"):
                     return res
@@ -90,5 +90,5 @@ class ActionModule(ActionBase):
         except ValueError as exc:
             raise AnsibleActionFail("systemd_release: checks: %s" % exc)
         phase = "finish" if state == "deployed" else "rollback_finish"
-        follow = dict(args, _phase=phase, _gate_results=dict(results, carry=carry))
+        follow = dict(args, phase=phase, gate_results=dict(results, carry=carry))
         return self._execute_module(module_name=MODULE, module_args=follow, task_vars=task_vars)

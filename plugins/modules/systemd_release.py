@@ -143,6 +143,18 @@ options:
     description: Journal lines shown when a release fails.
     type: int
     default: 30
+  staged:
+    description: Internal, set by the action plugin; where the binary was sent on the host.
+    type: path
+  gate_results:
+    description: Internal, set by the action plugin; results of checks run on the controller.
+    type: dict
+    default: {}
+  phase:
+    description: Internal, set by the action plugin; the step after a check run on the controller.
+    type: str
+    choices: [all, finish, rollback_finish]
+    default: all
 """
 
 EXAMPLES = r"""
@@ -542,7 +554,7 @@ def outcome(h, manifest, res, journal):
     rollback_res = None
     if target:
         start = time.monotonic()
-        rollback_res = p["_gate_results"].get("rollback_health")
+        rollback_res = p["gate_results"].get("rollback_health")
         if rollback_res is None:   # probing on the host: switch back and probe here
             manifest, checks = switch_back(h, manifest, target)
             rollback_res = h.probe(checks, "rollback_health")
@@ -583,8 +595,8 @@ def main():
             to=dict(type="str"),
             journal_lines=dict(type="int", default=30),
             staged=dict(type="path"),
-            _gate_results=dict(type="dict", default={}),
-            _phase=dict(type="str", default="all", choices=["all", "finish", "rollback_finish"]),
+            gate_results=dict(type="dict", default={}),
+            phase=dict(type="str", default="all", choices=["all", "finish", "rollback_finish"]),
         ),
         required_if=[("state", "deployed", ("release_id", "sha256", "unit"))],
         supports_check_mode=True,
@@ -632,10 +644,10 @@ def main():
 
 def run_deployed(h, manifest, linked):
     p = h.p
-    if p["_phase"] == "finish":
+    if p["phase"] == "finish":
         # probed on the controller: the action plugin passes the results in
-        res = p["_gate_results"]["health"]
-        h.result.update(p["_gate_results"].get("carry", {}))
+        res = p["gate_results"]["health"]
+        h.result.update(p["gate_results"].get("carry", {}))
     else:
         manifest, needs_gate = deploy(h, manifest, linked)
         if h.check or not needs_gate or not p["checks"]:
@@ -646,7 +658,7 @@ def run_deployed(h, manifest, linked):
         res = h.probe(p["checks"])
     h.result["health"] = res
     journal = journal_tail(h.unit_name, p["journal_lines"]) if not res["healthy"] else []
-    if not res["healthy"] and p["probe"] == "controller" and "rollback_health" not in p["_gate_results"]:
+    if not res["healthy"] and p["probe"] == "controller" and "rollback_health" not in p["gate_results"]:
         target = rollback_to(h, manifest)
         if target:
             # switch back now; the action plugin probes the release switched to and calls once more
@@ -659,10 +671,10 @@ def run_deployed(h, manifest, linked):
 def run_rolled_back(h, manifest, before):
     p = h.p
     r = h.result
-    if p["_phase"] == "rollback_finish":
-        res = p["_gate_results"]["rollback_health"]
+    if p["phase"] == "rollback_finish":
+        res = p["gate_results"]["rollback_health"]
         target = manifest["active"]
-        r.update(p["_gate_results"].get("carry", {}), release=target)
+        r.update(p["gate_results"].get("carry", {}), release=target)
     else:
         target = rel.rollback_target(manifest, p["to"])
         if not os.path.isdir(os.path.join(h.base, "releases", target)):
