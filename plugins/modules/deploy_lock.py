@@ -130,6 +130,10 @@ held_by:
   description: The lock of another run, when there is one.
   returned: when another run holds the lock
   type: dict
+owner:
+  description: The owner this run recorded (C(user@controller) unless O(owner) was given).
+  returned: always
+  type: str
 holder:
   description: One line naming the holder of the lock found.
   returned: always
@@ -239,7 +243,7 @@ def main():
     now = datetime.datetime.now(datetime.timezone.utc)
     current = read_lock(path)
     verdict = lk.judge(current, p["run_id"], now)
-    result = dict(changed=False, acquired=verdict == lk.OURS, released=False, holder=lk.describe(current),
+    result = dict(changed=False, acquired=verdict == lk.OURS, released=False, holder=lk.describe(current), owner=p["owner"],
                   lock_path=path, app_state=app_state(module, p["base_dir"], p["unit"]),
                   ansible_facts=dict(ansible_architecture=platform.machine(), ansible_system=platform.system()))
     if verdict in (lk.HELD, lk.EXPIRED):

@@ -490,6 +490,8 @@ def deploy(h, manifest, linked):
         if not p["staged"] and not h.check:
             h.m.exit_json(changed=False, needs_upload=True, dest=dest, release_id=rid)
         h.changed("uploaded")
+    if not h.check:
+        h.drop_backups()   # left by an interrupted run: they would not be what this host runs now
     h.ensure_account()
     h.ensure_dirs()
     if p["staged"] and not h.check:
