@@ -7,11 +7,10 @@ the host, send the file from the controller to the host's temporary directory an
 
 from __future__ import annotations
 
-import os
-
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
+from ansible_collections.gopherops.baremetal.plugins.plugin_utils.binary import resolve_src, send
 
 
 class ActionModule(ActionBase):
@@ -28,24 +27,13 @@ class ActionModule(ActionBase):
         made_tmp = None
         try:
             if state in ("present", "active"):
-                src = args.get("src")
-                if not src:
-                    raise AnsibleActionFail("release: src (the binary on the controller) is required for state=%s" % state)
-                src = self._find_needle("files", src) if not os.path.isabs(src) else src
-                if not os.path.isfile(src) and not (self._task.check_mode and not args.get("sha256")):
-                    raise AnsibleActionFail("release: src %s does not exist on the controller; build it first "
-                                            "(go_build) or fix the path" % src)
-                args["src"] = src
+                args["src"] = resolve_src(self, args, "release")
             first = self._execute_module(module_name="gopherops.baremetal.release", module_args=args,
                                          task_vars=task_vars)
             if not first.get("needs_upload"):
                 result.update(first)
                 return result
-            made_tmp = self._make_tmp_path()
-            remote = self._connection._shell.join_path(made_tmp, "release-upload")
-            self._transfer_file(args["src"], remote)
-            self._fixup_perms2((made_tmp, remote))
-            args["staged"] = remote
+            made_tmp, args["staged"] = send(self, args["src"])
             second = self._execute_module(module_name="gopherops.baremetal.release", module_args=args,
                                           task_vars=task_vars)
             second.pop("needs_upload", None)

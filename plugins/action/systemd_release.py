@@ -7,13 +7,13 @@ probe=controller run the health checks here between the module's steps."""
 
 from __future__ import annotations
 
-import os
 import time
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 from ansible_collections.gopherops.baremetal.plugins.module_utils.health import gate
+from ansible_collections.gopherops.baremetal.plugins.plugin_utils.binary import resolve_src, send
 
 MODULE = "gopherops.baremetal.systemd_release"
 CARRY = ("uploaded", "switched", "restarted", "env_changed", "unit_changed", "previous_release", "changed")
@@ -39,23 +39,12 @@ class ActionModule(ActionBase):
         started = time.monotonic()
         try:
             if state == "deployed":
-                src = args.get("src")
-                if not src:
-                    raise AnsibleActionFail("systemd_release: src (the binary on the controller) is required")
-                src = self._find_needle("files", src) if not os.path.isabs(src) else src
-                if not os.path.isfile(src) and not (self._task.check_mode and not args.get("sha256")):
-                    raise AnsibleActionFail("systemd_release: src %s does not exist on the controller; build it "
-                                            "first (go_build) or fix the path" % src)
-                args["src"] = src
+                args["src"] = resolve_src(self, args, "systemd_release")
             res = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
             upload_time = None
             if res.get("needs_upload"):
                 t0 = time.monotonic()
-                made_tmp = self._make_tmp_path()
-                remote = self._connection._shell.join_path(made_tmp, "release-upload")
-                self._transfer_file(args["src"], remote)
-                self._fixup_perms2((made_tmp, remote))
-                args["staged"] = remote
+                made_tmp, args["staged"] = send(self, args["src"])
                 upload_time = round(time.monotonic() - t0, 3)
                 res = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
                 res["uploaded"] = True

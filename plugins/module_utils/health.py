@@ -231,6 +231,12 @@ def run_check(params, probe, clock=time.monotonic, sleep=time.sleep):
         sleep(params["interval"])
 
 
+def unhealthy_line(target, timeout, attempts, successes, last):
+    """The one-line reason a gate failed, as the health_check and systemd_release modules say it."""
+    return "%s did not become healthy within %ss (%d probe(s), %d in a row needed); last: %s" % (
+        target, timeout, attempts, successes, last[:500])
+
+
 def retarget_checks(checks, from_version, to_version):
     """Checks for the release a rollback switches to: a check that expected from_version in a JSON
     field expects to_version instead, and is dropped when that version is unknown."""

@@ -98,9 +98,11 @@ def save(base, manifest, stamp):
     return manifest
 
 
-def prune(base, manifest, keep):
-    """Delete the release directories beyond keep; returns (manifest without them, ids removed)."""
+def prune(base, manifest, keep, dry_run=False):
+    """Drop the releases beyond keep from the manifest and, unless dry_run, their directories;
+    returns (manifest without them, ids removed)."""
     gone = rel.prune_candidates(manifest, keep)
-    for old in gone:
-        shutil.rmtree(os.path.join(base, "releases", old), ignore_errors=True)
+    if not dry_run:
+        for old in gone:
+            shutil.rmtree(os.path.join(base, "releases", old), ignore_errors=True)
     return rel.forget(manifest, gone), gone

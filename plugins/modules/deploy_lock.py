@@ -155,7 +155,9 @@ import platform
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gopherops.baremetal.plugins.module_utils import lock as lk
+from ansible_collections.gopherops.baremetal.plugins.module_utils import release as rel
 from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import atomic_write
+from ansible_collections.gopherops.baremetal.plugins.module_utils.release_files import current_target, read_manifest
 
 
 def read_lock(path):
@@ -184,20 +186,15 @@ def create_exclusive(path, data):
         os.unlink(tmp)
 
 
-def app_state(module, base_dir, unit):
+def app_state(module, app, base_dir, unit):
     out = {"active": None, "previous": None, "last_known_good": None, "failed": [], "service_active": None}
     if base_dir:
         try:
-            with open(os.path.join(base_dir, "releases.json")) as fh:
-                manifest = json.load(fh)
-            for key in ("active", "previous", "last_known_good", "failed"):
-                if key in manifest:
-                    out[key] = manifest[key]
-        except (OSError, ValueError):
-            pass
-        link = os.path.join(base_dir, "current")
-        if os.path.islink(link):
-            out["active"] = os.path.basename(os.readlink(link).rstrip("/"))
+            manifest = read_manifest(os.path.join(base_dir, rel.MANIFEST_NAME), app)
+        except rel.ReleaseError:
+            manifest = rel.empty_manifest(app)   # a damaged manifest is the deploy's to report, not the lock's
+        out.update((key, manifest[key]) for key in ("active", "previous", "last_known_good", "failed"))
+        out["active"] = current_target(base_dir) or out["active"]
     if unit:
         out["service_active"] = module.run_command(["systemctl", "is-active", "--quiet", unit])[0] == 0
     return out
@@ -244,7 +241,7 @@ def main():
     current = read_lock(path)
     verdict = lk.judge(current, p["run_id"], now)
     result = dict(changed=False, acquired=verdict == lk.OURS, released=False, holder=lk.describe(current), owner=p["owner"],
-                  lock_path=path, app_state=app_state(module, p["base_dir"], p["unit"]),
+                  lock_path=path, app_state=app_state(module, p["app"], p["base_dir"], p["unit"]),
                   ansible_facts=dict(ansible_architecture=platform.machine(), ansible_system=platform.system()))
     if verdict in (lk.HELD, lk.EXPIRED):
         result["held_by"] = current

@@ -177,7 +177,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gopherops.baremetal.plugins.module_utils.health import (
-    describe, expand_checks, journal_tail, probe_all, run_check, validate)
+    describe, expand_checks, journal_tail, probe_all, run_check, unhealthy_line, validate)
 
 
 def main():
@@ -232,8 +232,7 @@ def main():
     if healthy:
         module.exit_json(msg="healthy after %d probe(s)" % attempts, **result)
     target = describe(checks[0]) if len(checks) == 1 else "%d checks" % len(checks)
-    msg = "%s did not become healthy within %ss (%d probe(s), %d in a row needed); last: %s" % (
-        target, params["timeout"], attempts, params["successes"], last[:500])
+    msg = unhealthy_line(target, params["timeout"], attempts, params["successes"], last)
     if params["unit"]:
         result["journal"] = journal_tail(params["unit"], params["journal_lines"])
         msg += "\n--- journal of %s (last %d lines) ---\n%s" % (

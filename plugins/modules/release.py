@@ -174,13 +174,12 @@ needs_upload:
 """
 
 import os
-import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gopherops.baremetal.plugins.module_utils import release as rel
 from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import sha256_file
 from ansible_collections.gopherops.baremetal.plugins.module_utils.release_files import (
-    install_binary, load, manifest_differs, now, save, switch_current)
+    install_binary, load, manifest_differs, now, prune, save, switch_current)
 
 
 def main():
@@ -253,11 +252,7 @@ def main():
                     if not module.check_mode:
                         switch_current(base, rid)
                 manifest = rel.activate(manifest, rid, stamp)
-                result["pruned"] = rel.prune_candidates(manifest, p["keep_releases"])
-                if not module.check_mode:
-                    for old in result["pruned"]:
-                        shutil.rmtree(os.path.join(releases_dir, old), ignore_errors=True)
-                manifest = rel.forget(manifest, result["pruned"])
+                manifest, result["pruned"] = prune(base, manifest, p["keep_releases"], dry_run=module.check_mode)
             result["release_id"] = rid
         elif state == "healthy":
             rid = p["release_id"] or manifest["active"]

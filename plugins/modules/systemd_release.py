@@ -262,7 +262,8 @@ from ansible_collections.gopherops.baremetal.plugins.module_utils import release
 from ansible_collections.gopherops.baremetal.plugins.module_utils.envfile import (
     EnvFileError, masked_lines, parse, render, secret_names_of)
 from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import atomic_write, sha256_file
-from ansible_collections.gopherops.baremetal.plugins.module_utils.health import gate, journal_tail, retarget_checks
+from ansible_collections.gopherops.baremetal.plugins.module_utils.health import (
+    gate, journal_tail, retarget_checks, unhealthy_line)
 from ansible_collections.gopherops.baremetal.plugins.module_utils.release_files import (
     install_binary, load, manifest_differs, now, prune, save, switch_current)
 
@@ -462,8 +463,8 @@ class Host(object):
 
 def fail_message(h, res, journal, rolled_to, rollback_res):
     p = h.p
-    msg = "%s did not become healthy within %ss (%d probe(s), %d in a row needed); last: %s" % (
-        res["target"], p["health_timeout"], res["attempts"], p["health_successes"], res["last_response"][:500])
+    msg = unhealthy_line(res["target"], p["health_timeout"], res["attempts"], p["health_successes"],
+                         res["last_response"])
     head = "release %s failed its health check" % p["release_id"]
     if rolled_to and rollback_res and rollback_res["healthy"]:
         head += " and was rolled back to %s, which is healthy again" % rolled_to
@@ -544,11 +545,9 @@ def outcome(h, manifest, res, journal):
     r = h.result
     if res is None or res["healthy"]:
         manifest = rel.mark_good(manifest, rid)
-        if h.check:
-            r["pruned"] = rel.prune_candidates(manifest, p["keep_releases"])
-        else:
+        if not h.check:
             h.drop_backups()
-            manifest, r["pruned"] = prune(h.base, manifest, p["keep_releases"])
+        manifest, r["pruned"] = prune(h.base, manifest, p["keep_releases"], dry_run=h.check)
         r["status"] = "pending" if h.check and r["changed"] else ("deployed" if r["changed"] else "unchanged")
         return manifest, None
     target = rollback_to(h, manifest)
@@ -626,7 +625,7 @@ def main():
         if p["state"] == "deployed":
             manifest, msg = run_deployed(h, manifest, linked)
         else:
-            manifest, msg = run_rolled_back(h, manifest, before)
+            manifest, msg = run_rolled_back(h, manifest)
         if manifest_differs(manifest, before):
             r["changed"] = True
             if not h.check:
@@ -670,7 +669,7 @@ def run_deployed(h, manifest, linked):
     return outcome(h, manifest, res, journal)
 
 
-def run_rolled_back(h, manifest, before):
+def run_rolled_back(h, manifest):
     p = h.p
     r = h.result
     if p["phase"] == "rollback_finish":
