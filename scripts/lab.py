@@ -3,7 +3,7 @@
 Usage (normally through the Makefile):
 
     python scripts/lab.py image              build the base image unless it exists
-    python scripts/lab.py up [--hosts N]     image + N app hosts + inventories/lab/hosts.yml
+    python scripts/lab.py up [--hosts N]     image + N app hosts + the HAProxy host + inventories/lab/hosts.yml
     python scripts/lab.py down               remove exactly what "up" created (the image stays)
     python scripts/lab.py purge              down, and remove the base image too
     python scripts/lab.py status             print the hosts and their ports
@@ -11,9 +11,11 @@ Usage (normally through the Makefile):
 Settings come from the environment so that make targets can pass them through:
 LAB_NAME (default "gopherops-lab"), LAB_HOSTS (3), LAB_SSH_BASE_PORT (2221),
 LAB_HTTP_BASE_PORT (18081), LAB_INVENTORY (inventories/lab/hosts.yml),
-LAB_MIRROR (http://deb.debian.org/debian).
+LAB_MIRROR (http://deb.debian.org/debian), LAB_LB (1: a host "lb1" with Debian's haproxy in front of
+the app hosts; 0: none).
 
-Every port is published on 127.0.0.1 only.
+The load balancer's frontend is published on 127.0.0.1:<LAB_HTTP_BASE_PORT + 32> and its SSH on
+127.0.0.1:<LAB_SSH_BASE_PORT + 32>. Every port is published on 127.0.0.1 only.
 """
 
 import argparse
@@ -38,6 +40,41 @@ DEPLOY_USER = "deploy"
 APP_PORT = 8080
 LABEL = "org.gopherops.lab"
 MAX_HOSTS = 32
+LB_NAME = "lb1"
+LB_PORT = 80
+LB_SOCKET = "/run/haproxy/admin.sock"
+
+# The lab's load balancer: what an operator would have in front of the app hosts, health checks on
+# /readyz, but strict: no retry and no redispatch, so a request sent to a server that is
+# restarting fails, and the tests see every request a rollout did not keep away from one.
+HAPROXY_CFG = """\
+global
+    log /dev/log local0
+    stats socket {socket} mode 660 level admin
+    stats timeout 30s
+    user haproxy
+    group haproxy
+    daemon
+
+defaults
+    mode http
+    log global
+    option httplog
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+    retries 0
+
+frontend www
+    bind :{port}
+    default_backend app
+
+backend app
+    option httpchk GET /readyz
+    http-check expect status 200
+    default-server check inter 500ms fall 2 rise 2 init-addr last,libc,none
+{servers}
+"""
 
 # Run inside the debootstrapped tree before it becomes an image.
 CHROOT_SETUP = r"""
@@ -101,6 +138,7 @@ def settings():
     return {
         "name": name,
         "hosts": hosts,
+        "lb": env.get("LAB_LB", "1") not in ("0", "", "no", "false"),
         "ssh_base": ssh_base,
         "http_base": http_base,
         "inventory": os.path.abspath(env.get("LAB_INVENTORY", os.path.join(ROOT, "inventories/lab/hosts.yml"))),
@@ -174,6 +212,50 @@ def build_image(cfg):
     return name
 
 
+def lb_image_name(base):
+    recipe = json.dumps([base, "haproxy"])
+    return "gopherops/lab-lb:%s" % hashlib.sha256(recipe.encode()).hexdigest()[:12]
+
+
+def build_lb_image(cfg, base):
+    """The base image with Debian's haproxy installed (apt inside a lab container, once)."""
+    name = lb_image_name(base)
+    if image_exists(name):
+        return name
+    print("lab: building the load balancer image %s (apt-get install haproxy, once)" % name, flush=True)
+    work = "%s-lb-build" % cfg["name"]
+    docker("rm", "-f", work, check=False)
+    try:
+        docker("run", "-d", "--name", work, "--label", "%s=%s" % (LABEL, cfg["name"]), base, "sleep", "infinity")
+        docker("exec", "-e", "DEBIAN_FRONTEND=noninteractive", work, "sh", "-c",
+               "apt-get update -q && apt-get install -y -q --no-install-recommends haproxy && apt-get clean && "
+               "rm -rf /var/lib/apt/lists/* && systemctl enable haproxy")
+        docker("commit", "--change", 'CMD ["/lib/systemd/systemd"]', "--change", "LABEL %s.image=1" % LABEL,
+               work, name)
+    finally:
+        docker("rm", "-f", work, check=False)
+    return name
+
+
+def lb_plan(cfg):
+    return {"name": LB_NAME, "group": "lb", "container": "%s-%s" % (cfg["name"], LB_NAME),
+            "ssh_port": cfg["ssh_base"] + MAX_HOSTS, "http_port": cfg["http_base"] + MAX_HOSTS,
+            "service_port": LB_PORT}
+
+
+def configure_lb(lb, app_hosts):
+    """Write haproxy.cfg for the app hosts of this lab and (re)load HAProxy."""
+    servers = "\n".join("    server %s %s:%d" % (h["name"], h["name"], APP_PORT) for h in app_hosts)
+    text = HAPROXY_CFG.format(socket=LB_SOCKET, port=LB_PORT, servers=servers)
+    proc = subprocess.run(["docker", "exec", "-i", lb["container"], "sh", "-c",
+                           "cat > /etc/haproxy/haproxy.cfg.new && haproxy -c -q -f /etc/haproxy/haproxy.cfg.new && "
+                           "mv /etc/haproxy/haproxy.cfg.new /etc/haproxy/haproxy.cfg && "
+                           "systemctl restart haproxy && systemctl is-active haproxy"],
+                          input=text, text=True, capture_output=True, check=False)
+    if proc.returncode != 0:
+        raise LabError("HAProxy on %s did not take its configuration: %s" % (lb["name"], (proc.stderr or proc.stdout).strip()))
+
+
 def port_free(port):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -245,7 +327,7 @@ def container_matches(cname, image, host):
     except ValueError:
         return False
     want = {"22/tcp": [("127.0.0.1", str(host["ssh_port"]))],
-            "%d/tcp" % APP_PORT: [("127.0.0.1", str(host["http_port"]))]}
+            "%d/tcp" % host.get("service_port", APP_PORT): [("127.0.0.1", str(host["http_port"]))]}
     return got_image == image and ports == want
 
 
@@ -282,7 +364,7 @@ def start_host(cfg, image, host, pubkey, network):
            "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp:exec",
            "-e", "container=docker", "--stop-signal", "SIGRTMIN+3",
            "-p", "127.0.0.1:%d:22" % host["ssh_port"],
-           "-p", "127.0.0.1:%d:%d" % (host["http_port"], APP_PORT),
+           "-p", "127.0.0.1:%d:%d" % (host["http_port"], host.get("service_port", APP_PORT)),
            image, "/lib/systemd/systemd")
     authorize(cname, pubkey)
     return True
@@ -324,6 +406,11 @@ def write_inventory(cfg, plan, key, known_hosts):
                 "          lab_container: %s" % host["container"],
                 "          lab_http_port: %d" % host["http_port"],
             ]
+        if group == "app" and "lb" in groups:
+            # the rollout takes each app host out of the lab's HAProxy while it deploys
+            lines += ["      vars:",
+                      "        rollout_haproxy_hosts: [%s]" % LB_NAME,
+                      "        rollout_haproxy_socket: %s" % LB_SOCKET]
     os.makedirs(os.path.dirname(cfg["inventory"]), exist_ok=True)
     tmp = cfg["inventory"] + ".tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
@@ -353,11 +440,15 @@ def up(cfg):
     require_docker()
     old = load_state(cfg)
     if old:
-        wanted = {h["container"] for h in plan}
+        wanted = {h["container"] for h in plan} | ({lb_plan(cfg)["container"]} if cfg["lb"] else set())
         for host in old.get("hosts", []):
             if host["container"] not in wanted:
                 docker("rm", "-f", host["container"], check=False)
     image = build_image(cfg)
+    lb = None
+    if cfg["lb"]:
+        lb = lb_plan(cfg)
+        lb["image"] = build_lb_image(cfg, image)
     key, pubkey = ensure_key(cfg)
     network = "%s-net" % cfg["name"]
     if docker("network", "inspect", network, check=False).returncode != 0:
@@ -366,6 +457,13 @@ def up(cfg):
              "inventory": cfg["inventory"]}
     save_state(cfg, state)
     started = [h for h in plan if start_host(cfg, image, h, pubkey, network)]
+    app_hosts = list(plan)
+    if lb:
+        if start_host(cfg, lb["image"], lb, pubkey, network):
+            started.append(lb)
+        plan = plan + [lb]
+        state["hosts"] = plan
+        save_state(cfg, state)
     deadline = time.time() + 120
     for host in plan:
         if not wait_ssh(host["ssh_port"], deadline):
@@ -374,6 +472,8 @@ def up(cfg):
                            % (host["name"], host["ssh_port"], logs))
     known_hosts = os.path.join(cfg["state_dir"], "known_hosts")
     scan_host_keys(plan, known_hosts, deadline)
+    if lb:
+        configure_lb(lb, app_hosts)
     write_inventory(cfg, plan, key, known_hosts)
     print("lab: %d host(s) up (%d started now); inventory %s" % (len(plan), len(started),
                                                                  os.path.relpath(cfg["inventory"], ROOT)))

@@ -13,7 +13,10 @@ import pytest
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-INVENTORY = os.path.join(ROOT, "inventories", "lab")
+# LAB_INVENTORY (the hosts.yml that `lab.py up` writes) points the suites at another lab; its
+# directory needs the lab's group_vars beside it.
+INVENTORY = (os.path.dirname(os.path.abspath(os.environ["LAB_INVENTORY"])) if os.environ.get("LAB_INVENTORY")
+             else os.path.join(ROOT, "inventories", "lab"))
 RECAP = re.compile(r"^(\S+)\s+:\s+(ok=\d+.*)$", re.M)
 
 
@@ -54,7 +57,9 @@ def lab():
     with open(path, encoding="utf-8") as fh:
         inv = yaml.safe_load(fh)
     hosts = inv["all"]["children"]["app"]["hosts"]
+    lbs = inv["all"]["children"].get("lb", {}).get("hosts", {})
     return {
+        "lb": {name: {"http": h["lab_http_port"], "container": h["lab_container"]} for name, h in lbs.items()},
         "name": inv["all"]["vars"]["lab_name"],
         "hosts": {name: h["lab_http_port"] for name, h in hosts.items()},
         "ssh": {name: h["ansible_port"] for name, h in hosts.items()},

@@ -1,0 +1,107 @@
+"""Rollouts through the lab's HAProxy: a client on the controller sends requests through the load
+balancer the whole time, and not one of them may fail, whether the release is good or fails its
+health gate on the canary."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from conftest import get_json, playbook
+from prober import Prober, haproxy_servers
+from test_deploy import manifest
+
+
+@pytest.fixture(scope="module")
+def lb(lab):
+    if not lab["lb"]:
+        pytest.fail("the lab has no load balancer host: run 'make lab-up' with LAB_LB=1 (the default)")
+    return next(iter(lab["lb"].values()))
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_the_prober_counts_failures():
+    # a client that cannot see failures would prove nothing: nothing listens on this port
+    with Prober(free_port(), interval=0.01, max_requests=20, timeout=1) as prober:
+        while prober.sent < 20:
+            prober._stop.wait(0.05)
+    assert prober.ok == 0 and len(prober.failures) == 20
+
+
+def test_v1_then_v2_with_zero_failed_requests_and_a_no_op_rerun(lab, lb):
+    hosts = sorted(lab["hosts"])
+    # Given every host on v1 behind HAProxy
+    run = playbook("deploy.yml", extra_vars={"app_version": "2.0.0"})
+    assert run.rc == 0, run.out[-4000:]
+    assert {s: st for s, (st, _n) in haproxy_servers(lb["container"]).items()} == {h: "UP" for h in hosts}
+    # When v2 rolls out while a client keeps sending requests through the load balancer
+    with Prober(lb["http"]) as prober:
+        run = playbook("deploy.yml", extra_vars={"app_version": "2.0.1"})
+    # Then the rollout succeeds, every host serves v2, and not one request failed
+    assert run.rc == 0, run.out[-4000:]
+    assert not prober.failures, prober.report()
+    assert prober.ok > 100 and set(prober.versions) == {"2.0.0", "2.0.1"}, prober.report()
+    assert set(prober.servers) == set(hosts), prober.report()
+    for host in hosts:
+        assert get_json(lab["hosts"][host])["version"] == "2.0.1"
+    # each host was taken out of HAProxy for its deploy and is back in rotation
+    assert run.out.count("TASK [gopherops.baremetal.rollout : Take the batch out of the load balancer]") == 3, run.out[-3000:]
+    assert all(st == "UP" for st, _n in haproxy_servers(lb["container"]).values())
+    # And a rerun changes nothing, not even HAProxy
+    with Prober(lb["http"]) as prober:
+        again = playbook("deploy.yml", extra_vars={"app_version": "2.0.1"})
+    assert again.rc == 0, again.out[-4000:]
+    assert sum(r["changed"] for r in again.recap.values()) == 0, again.out[-4000:]
+    assert "Take the batch out of the load balancer" not in again.out
+    assert not prober.failures and prober.versions == {"2.0.1": prober.ok}, prober.report()
+
+
+def test_a_failing_canary_is_rolled_back_with_zero_failed_requests(lab, lb):
+    hosts = sorted(lab["hosts"])
+    before = {h: manifest(lab, h)["active"] for h in hosts}
+    # Given every host on 2.0.1; When a release that fails its health check rolls out under load
+    with Prober(lb["http"]) as prober:
+        run = playbook("deploy.yml", extra_vars={
+            "app_version": "2.0.2-broken", "go_build_ldflags": "-X main.failHealth=true",
+            "go_service_health_timeout": 4})
+    # Then the run fails naming the canary and showing its journal,
+    assert run.rc != 0
+    canary = hosts[0]
+    assert "%s failed at the health gate phase" % canary in run.out, run.out[-4000:]
+    assert "journal of hello.service" in run.out
+    # the canary runs its last known good release again, healthy and back in HAProxy,
+    assert manifest(lab, canary)["active"] == before[canary]
+    assert get_json(lab["hosts"][canary])["version"] == "2.0.1"
+    assert any(r.startswith("2.0.2-broken-") for r in manifest(lab, canary)["failed"])
+    assert all(st == "UP" for st, _n in haproxy_servers(lb["container"]).values())
+    # the other hosts never changed, and no request through the load balancer failed
+    for host in hosts[1:]:
+        assert manifest(lab, host)["active"] == before[host]
+        assert not any(r.startswith("2.0.2") for r in manifest(lab, host)["releases"])
+    assert not prober.failures, prober.report()
+    assert prober.versions == {"2.0.1": prober.ok} and prober.ok > 50, prober.report()
+
+
+def test_the_load_balancer_drain_alone_keeps_every_request_whole(lab, lb):
+    hosts = sorted(lab["hosts"])
+    no_delay = {"LISTEN_ADDR": ":8080", "LOG_LEVEL": "info", "DRAIN_DELAY": "0s"}
+    # Given a service that stops at once on SIGTERM (no /readyz drain delay of its own), and no
+    # HAProxy drain: then requests fail while hosts restart, which the lab's strict HAProxy shows
+    with Prober(lb["http"]) as prober:
+        run = playbook("deploy.yml", extra_vars={
+            "app_version": "2.1.0", "go_service_env": no_delay, "rollout_haproxy_hosts": []})
+    assert run.rc == 0, run.out[-4000:]
+    assert prober.failures, "no request failed without any drain: the lab cannot tell drained from not. " + prober.report()
+    # When the same kind of rollout takes each batch out of HAProxy first
+    with Prober(lb["http"]) as prober:
+        run = playbook("deploy.yml", extra_vars={"app_version": "2.1.1", "go_service_env": no_delay})
+    # Then not one request fails
+    assert run.rc == 0, run.out[-4000:]
+    assert not prober.failures, prober.report()
+    assert set(prober.versions) == {"2.1.0", "2.1.1"} and set(prober.servers) == set(hosts), prober.report()
