@@ -65,6 +65,11 @@ defaults
     timeout server 30s
     retries 0
 
+# Docker's DNS, so a lab host that comes back with another address is found again
+resolvers docker
+    nameserver dns 127.0.0.11:53
+    hold valid 1s
+
 frontend www
     bind :{port}
     default_backend app
@@ -72,7 +77,7 @@ frontend www
 backend app
     option httpchk GET /readyz
     http-check expect status 200
-    default-server check inter 500ms fall 2 rise 2 init-addr last,libc,none
+    default-server check inter 500ms fall 2 rise 2 init-addr last,libc,none resolvers docker
 {servers}
 """
 

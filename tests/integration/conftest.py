@@ -7,6 +7,8 @@ import json
 import os
 import re
 import subprocess
+import threading
+import time
 import urllib.request
 
 import pytest
@@ -21,26 +23,72 @@ RECAP = re.compile(r"^(\S+)\s+:\s+(ok=\d+.*)$", re.M)
 
 
 class Run:
-    def __init__(self, proc):
-        self.rc = proc.returncode
-        self.out = proc.stdout
+    def __init__(self, rc, out):
+        self.rc = rc
+        self.out = out
         self.recap = {m.group(1): {k: int(v) for k, v in (kv.split("=") for kv in m.group(2).split())}
-                      for m in RECAP.finditer(proc.stdout)}
+                      for m in RECAP.finditer(out)}
 
     def changed(self, host):
         return self.recap[host]["changed"]
 
 
-def playbook(name, *args, extra_vars=None, env=None, inventory=INVENTORY):
-    """Run a playbook of playbooks/ (or any playbook, given an absolute path) and parse its recap."""
+def command(name, *args, extra_vars=None, env=None, inventory=INVENTORY):
+    """The ansible-playbook command line and environment for a playbook of playbooks/ (or any
+    playbook, given an absolute path)."""
     cmd = ["ansible-playbook", os.path.join(ROOT, "playbooks", name), "-i", inventory, *args]
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
     full_env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     full_env.update(env or {})
-    proc = subprocess.run(cmd, cwd=ROOT, env=full_env, stdin=subprocess.DEVNULL, text=True,
+    return cmd, full_env
+
+
+def playbook(name, *args, **kw):
+    """Run a playbook to its end and parse its recap."""
+    cmd, env = command(name, *args, **kw)
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900, check=False)
-    return Run(proc)
+    return Run(proc.returncode, proc.stdout)
+
+
+class Background:
+    """A playbook running in its own process group (as a terminal's foreground job would), whose
+    output a test can wait on while it runs."""
+
+    def __init__(self, name, *args, **kw):
+        cmd, env = command(name, *args, **kw)
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, text=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        self.lines = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    def wait_for(self, text, count=1, timeout=600):
+        """Block until `text` was printed `count` times; fail when the run ends or time is up first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if sum(text in line for line in list(self.lines)) >= count:
+                return
+            if self.proc.poll() is not None:
+                self._reader.join(5)
+                if sum(text in line for line in self.lines) >= count:
+                    return
+                pytest.fail("the run ended before printing %r %d time(s):\n%s" % (text, count, "".join(self.lines)[-4000:]))
+            time.sleep(0.05)
+        pytest.fail("%r not printed %d time(s) within %ss" % (text, count, timeout))
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def finish(self, timeout=900):
+        self.proc.wait(timeout)
+        self._reader.join(10)
+        return Run(self.proc.returncode, "".join(self.lines))
 
 
 def get_json(port, path="/version"):

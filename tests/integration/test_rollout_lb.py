@@ -91,17 +91,45 @@ def test_a_failing_canary_is_rolled_back_with_zero_failed_requests(lab, lb):
 def test_the_load_balancer_drain_alone_keeps_every_request_whole(lab, lb):
     hosts = sorted(lab["hosts"])
     no_delay = {"LISTEN_ADDR": ":8080", "LOG_LEVEL": "info", "DRAIN_DELAY": "0s"}
-    # Given a service that stops at once on SIGTERM (no /readyz drain delay of its own), and no
-    # HAProxy drain: then requests fail while hosts restart, which the lab's strict HAProxy shows
+    # Given services that stop at once on SIGTERM (no /readyz drain delay of their own; a process
+    # keeps the environment it started with, hence the first rollout)
+    run = playbook("deploy.yml", extra_vars={"app_version": "2.1.0", "go_service_env": no_delay})
+    assert run.rc == 0, run.out[-4000:]
+    # and no HAProxy drain: then requests fail while hosts restart, which the lab's strict HAProxy shows
     with Prober(lb["http"]) as prober:
         run = playbook("deploy.yml", extra_vars={
-            "app_version": "2.1.0", "go_service_env": no_delay, "rollout_haproxy_hosts": []})
+            "app_version": "2.1.1", "go_service_env": no_delay, "rollout_haproxy_hosts": []})
     assert run.rc == 0, run.out[-4000:]
     assert prober.failures, "no request failed without any drain: the lab cannot tell drained from not. " + prober.report()
     # When the same kind of rollout takes each batch out of HAProxy first
     with Prober(lb["http"]) as prober:
-        run = playbook("deploy.yml", extra_vars={"app_version": "2.1.1", "go_service_env": no_delay})
+        run = playbook("deploy.yml", extra_vars={"app_version": "2.1.2", "go_service_env": no_delay})
     # Then not one request fails
     assert run.rc == 0, run.out[-4000:]
     assert not prober.failures, prober.report()
-    assert set(prober.versions) == {"2.1.0", "2.1.1"} and set(prober.servers) == set(hosts), prober.report()
+    assert set(prober.versions) == {"2.1.1", "2.1.2"} and set(prober.servers) == set(hosts), prober.report()
+
+
+def test_the_rollback_playbook_rolls_back_in_batches_through_the_load_balancer(lab, lb):
+    hosts = sorted(lab["hosts"])
+    # Given every host on 2.1.2 (after 2.1.1), whose service stops at once on SIGTERM
+    assert all(get_json(port)["version"] == "2.1.2" for port in lab["hosts"].values())
+    # When the operator rolls back under load
+    with Prober(lb["http"]) as prober:
+        run = playbook("rollback.yml")
+    # Then each host is back on 2.1.1, batch by batch, drained first, and no request failed
+    assert run.rc == 0, run.out[-4000:]
+    assert not prober.failures, prober.report()
+    assert set(prober.versions) == {"2.1.1", "2.1.2"}, prober.report()
+    for host in hosts:
+        assert get_json(lab["hosts"][host])["version"] == "2.1.1"
+        m = manifest(lab, host)
+        assert m["active"].startswith("2.1.1-") and any(r.startswith("2.1.2-") for r in m["failed"])
+    assert run.out.count("TASK [gopherops.baremetal.rollout : Take the batch out of the load balancer]") == 3
+    summary = run.out.split("TASK [gopherops.baremetal.rollout : Summary]", 1)[1]
+    assert summary.count("rolled_back") == len(hosts), summary[:2000]
+    assert all(st == "UP" for st, _n in haproxy_servers(lb["container"]).values())
+    # And a rollback to a release that is on no host is refused before any host changes
+    run = playbook("rollback.yml", extra_vars={"go_service_rollback_to": "0.0.1-nothere"})
+    assert run.rc != 0 and "No host was changed" in run.out and "release 0.0.1-nothere is not on this host" in run.out
+    assert all(get_json(port)["version"] == "2.1.1" for port in lab["hosts"].values())
