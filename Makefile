@@ -18,7 +18,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export GOTOOLCHAIN := local
 
 .PHONY: help demo test venv collection host-deps lab-image lab-up lab-down lab-purge lab-status deploy \
-        unit sanity lint molecule integration build-collection clean
+        unit sanity lint molecule integration integration-paramiko build-collection clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -43,7 +43,7 @@ host-deps: ## make sure a Docker engine answers (installs docker.io and starts d
 lab-image: venv host-deps ## build the lab base image (debootstrap, once)
 	$(BIN)/python scripts/lab.py image
 
-lab-up: venv host-deps ## start the lab hosts and write inventories/lab/hosts.yml (LAB_HOSTS=3)
+lab-up: venv host-deps ## start the lab (LAB_HOSTS=4 app hosts + HAProxy) and write inventories/lab/hosts.yml
 	$(BIN)/python scripts/lab.py up
 
 lab-down: ## remove the lab hosts (a no-op when there is no lab)
@@ -78,6 +78,12 @@ molecule: venv collection host-deps lab-image ## molecule scenarios on lab conta
 
 integration: venv collection lab-up ## end-to-end suites against the lab
 	PYTHONPATH=$(CURDIR)/.build/collections $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration
+
+ROLLOUT_SUITES := tests/integration/test_rollout_lb.py tests/integration/test_rollout_faults.py \
+                  tests/integration/test_rollout_lock_audit.py
+integration-paramiko: venv collection lab-up ## the rollout suites once more, over the paramiko connection
+	LAB_CONNECTION=paramiko PYTHONPATH=$(CURDIR)/.build/collections $(BIN)/python -m pytest -q -p no:cacheprovider \
+	  $(ROLLOUT_SUITES)
 
 test: ## every test layer, with a summary
 	@scripts/test.sh

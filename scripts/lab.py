@@ -9,7 +9,7 @@ Usage (normally through the Makefile):
     python scripts/lab.py status             print the hosts and their ports
 
 Settings come from the environment so that make targets can pass them through:
-LAB_NAME (default "gopherops-lab"), LAB_HOSTS (3), LAB_SSH_BASE_PORT (2221),
+LAB_NAME (default "gopherops-lab"), LAB_HOSTS (4), LAB_SSH_BASE_PORT (2221),
 LAB_HTTP_BASE_PORT (18081), LAB_INVENTORY (inventories/lab/hosts.yml),
 LAB_MIRROR (http://deb.debian.org/debian), LAB_LB (1: a host "lb1" with Debian's haproxy in front of
 the app hosts; 0: none).
@@ -135,7 +135,7 @@ def settings():
     env = os.environ
     name = env.get("LAB_NAME", "gopherops-lab")
     try:
-        hosts = int(env.get("LAB_HOSTS", "3"))
+        hosts = int(env.get("LAB_HOSTS", "4"))
         ssh_base = int(env.get("LAB_SSH_BASE_PORT", "2221"))
         http_base = int(env.get("LAB_HTTP_BASE_PORT", "18081"))
     except ValueError as exc:

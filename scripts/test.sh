@@ -2,7 +2,7 @@
 # Run every test layer, go on after a failure, and finish with one summary line.
 # TEST_LAYERS="unit lint" narrows the run (the summary says which layers ran).
 set -uo pipefail
-layers=(${TEST_LAYERS:-unit lint sanity integration molecule})
+layers=(${TEST_LAYERS:-unit lint sanity integration integration-paramiko molecule})
 passed=0; failed=0; report=()
 mkdir -p .build/test-logs
 for layer in "${layers[@]}"; do

@@ -40,8 +40,27 @@ def command(name, *args, extra_vars=None, env=None, inventory=INVENTORY):
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
     full_env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    if os.environ.get("LAB_CONNECTION") == "paramiko":
+        full_env.update(paramiko_env(inventory))
     full_env.update(env or {})
     return cmd, full_env
+
+
+def paramiko_env(inventory):
+    """LAB_CONNECTION=paramiko: the same runs over Ansible's paramiko connection. Paramiko reads host
+    keys from ~/.ssh/known_hosts only, so HOME is a directory of the suite's own that holds the
+    lab's keys; Go's caches stay where they are, so builds stay warm."""
+    with open(os.path.join(inventory, "hosts.yml"), encoding="utf-8") as fh:
+        name = yaml.safe_load(fh)["all"]["vars"]["lab_name"]
+    home = os.path.join(ROOT, ".build", "paramiko-home")
+    os.makedirs(os.path.join(home, ".ssh"), mode=0o700, exist_ok=True)
+    with open(os.path.join(ROOT, ".lab", name, "known_hosts"), encoding="utf-8") as src, \
+            open(os.path.join(home, ".ssh", "known_hosts"), "w", encoding="utf-8") as dst:
+        dst.write(src.read())
+    go = subprocess.run(["go", "env", "GOCACHE", "GOMODCACHE", "GOPATH"], text=True, capture_output=True, check=True)
+    gocache, gomodcache, gopath = go.stdout.split("\n")[:3]
+    return {"ANSIBLE_TRANSPORT": "paramiko", "HOME": home, "GOCACHE": gocache, "GOMODCACHE": gomodcache,
+            "GOPATH": gopath}
 
 
 def playbook(name, *args, **kw):
