@@ -71,8 +71,8 @@ def default_version_after(lab):
 def test_a_second_run_fails_fast_naming_the_first_which_completes(lab):
     hosts = sorted(lab["hosts"])
     # Given a rollout that holds its locks (its canary soak keeps it running a while)
-    first = Background("deploy.yml", extra_vars={"app_version": "3.0.0", "rollout_owner": "first@ops",
-                                                  "rollout_canary_soak": 15})
+    first = Background("deploy.yml", extra_vars={
+        "app_version": "3.0.0", "rollout_owner": "first@ops", "rollout_canary_soak": 15})
     first.wait_for("TASK [gopherops.baremetal.rollout : Remember the hosts this run has locked]")
     # When a second run starts
     second = playbook("deploy.yml", extra_vars={"app_version": "3.0.1", "rollout_owner": "second@ops"})

@@ -70,7 +70,7 @@ def test_runner_deploys_and_keeps_the_secret_out_of_its_artifacts(lab, tmp_path,
     assert all(get_json(port)["api_token_sha256_prefix"] == prefix for port in lab["hosts"].values())
     forms = secret_forms(token)
     scanned, leaks = 0, []
-    for dirpath, _, names in os.walk(data):
+    for dirpath, _dirs, names in os.walk(data):
         for name in names:
             path = os.path.join(dirpath, name)
             with open(path, "rb") as fh:
