@@ -197,11 +197,12 @@ def run(module):
         rows = server_rows(path)
         if state == "drained":
             # a drained server with no session left goes to maintenance at once
-            for backend, name in watch:
-                row = rows[(backend, name)]
-                if row["sessions"] == 0 and not row["status"].startswith("MAINT"):
-                    command(path, "set server %s/%s state maint" % (backend, name))
-            rows = server_rows(path)
+            ready = [(b, s) for (b, s) in watch
+                     if rows[(b, s)]["sessions"] == 0 and not rows[(b, s)]["status"].startswith("MAINT")]
+            for backend, name in ready:
+                command(path, "set server %s/%s state maint" % (backend, name))
+            if ready:
+                rows = server_rows(path)
         pending = [(b, s) for (b, s) in watch if not settled(rows[(b, s)], state)]
         if not pending or time.monotonic() >= deadline:
             break
