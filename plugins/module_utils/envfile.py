@@ -79,6 +79,18 @@ def render(env, secret_names=()):
     return "".join(line + "\n" for line in lines)
 
 
+def render_service_env(env, secret_env):
+    """The environment file of a service: env and secret_env merged (a name in both is an error),
+    secret names listed in the header. Used where the file is written and where it is compared."""
+    env, secret_env = dict(env or {}), dict(secret_env or {})
+    both = sorted(set(env) & set(secret_env))
+    if both:
+        raise EnvFileError("%s set in both env and secret_env; keep each name in one of them" % ", ".join(both))
+    merged = dict(env)
+    merged.update(secret_env)
+    return render(merged, secret_names=secret_env.keys())
+
+
 _WHITESPACE = " \t\n\r"
 _NEWLINE = "\n\r"
 _COMMENTS = "#;"

@@ -160,3 +160,32 @@ def forget(manifest, release_ids):
         out["releases"].pop(rid, None)
     out["failed"] = [r for r in out["failed"] if r in out["releases"]]
     return out
+
+
+def changes(observed, release_id, sha256, env_sha256, unit_sha256):
+    """What deploying release_id (binary sha256, environment file and unit with these content hashes)
+    would change on a host that reported observed (release_files.observe plus 'active' and 'enabled'),
+    in systemd_release's words: uploaded, switched, env_changed, unit_changed, restarted; account
+    (user or group missing), enabled (unit not enabled), unproven (running but never passed its gate).
+    An empty list: the host runs exactly this release."""
+    observed = observed or {}
+    out = []
+    if (observed.get("binaries") or {}).get(release_id) != sha256:
+        out.append("uploaded")
+    if observed.get("current") != release_id:
+        out.append("switched")
+    gid = observed.get("gid")
+    env, unit = observed.get("env") or {}, observed.get("unit") or {}
+    if env.get("sha256") != env_sha256 or (env.get("mode"), env.get("uid"), env.get("gid")) != ("0640", 0, gid):
+        out.append("env_changed")
+    if unit.get("sha256") != unit_sha256 or (unit.get("mode"), unit.get("uid"), unit.get("gid")) != ("0644", 0, 0):
+        out.append("unit_changed")
+    if out or not observed.get("active"):
+        out.append("restarted")
+    if observed.get("uid") is None or gid is None:
+        out.append("account")
+    if not observed.get("enabled"):
+        out.append("enabled")
+    if observed.get("last_known_good") != release_id:
+        out.append("unproven")
+    return out

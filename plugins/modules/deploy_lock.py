@@ -90,6 +90,20 @@ options:
   unit:
     description: systemd unit whose state is reported in RV(app_state).
     type: str
+  config_dir:
+    description:
+      - Directory of the app's environment file (C(<config_dir>/<app>.env)), as in P(gopherops.baremetal.systemd_release#module).
+      - With O(base_dir), RV(app_state.observed) reports it. Defaults to C(/etc/<app>).
+    type: path
+  binary_name:
+    description: File name of the binary in each release directory. Defaults to O(app).
+    type: str
+  user:
+    description: The service account whose id RV(app_state.observed) reports. Defaults to O(app).
+    type: str
+  group:
+    description: The service group whose id RV(app_state.observed) reports. Defaults to O(user).
+    type: str
   audit_log:
     description: File the O(audit) record is appended to.
     type: path
@@ -146,6 +160,16 @@ app_state:
   description: active, previous and last_known_good releases, failed releases, and whether the unit is active.
   returned: always
   type: dict
+  contains:
+    observed:
+      description:
+        - With O(base_dir), what a deploy would compare against, so the controller can tell which hosts need a change
+          without asking again (the P(gopherops.baremetal.release_changes#filter) filter).
+        - C(current) (the release the C(current) link points at), C(last_known_good), C(binaries) (release id to
+          sha256), C(env) and C(unit) (sha256, mode, uid, gid of the environment file and the unit file, or null),
+          C(uid) and C(gid) of the service account, C(active) and C(enabled) of the unit.
+      returned: when O(base_dir) is set
+      type: dict
 """
 
 import datetime
@@ -157,7 +181,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gopherops.baremetal.plugins.module_utils import lock as lk
 from ansible_collections.gopherops.baremetal.plugins.module_utils import release as rel
 from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import atomic_write
-from ansible_collections.gopherops.baremetal.plugins.module_utils.release_files import current_target, read_manifest
+from ansible_collections.gopherops.baremetal.plugins.module_utils.release_files import current_target, observe, read_manifest
 
 
 def read_lock(path):
@@ -187,6 +211,7 @@ def create_exclusive(path, data):
 
 
 def app_state(module, app, base_dir, unit):
+    p = module.params
     out = {"active": None, "previous": None, "last_known_good": None, "failed": [], "service_active": None}
     if base_dir:
         try:
@@ -195,8 +220,12 @@ def app_state(module, app, base_dir, unit):
             manifest = rel.empty_manifest(app)   # a damaged manifest is the deploy's to report, not the lock's
         out.update((key, manifest[key]) for key in ("active", "previous", "last_known_good", "failed"))
         out["active"] = current_target(base_dir) or out["active"]
+        out["observed"] = observe(base_dir, app, p["binary_name"], p["config_dir"], None, p["user"], p["group"])
     if unit:
         out["service_active"] = module.run_command(["systemctl", "is-active", "--quiet", unit])[0] == 0
+        if base_dir:
+            out["observed"].update(active=out["service_active"],
+                                   enabled=module.run_command(["systemctl", "is-enabled", "--quiet", unit])[0] == 0)
     return out
 
 
@@ -225,6 +254,10 @@ def main():
             lock_dir=dict(type="path", default="/var/lib/gopherops/locks"),
             base_dir=dict(type="path"),
             unit=dict(type="str"),
+            config_dir=dict(type="path"),
+            binary_name=dict(type="str"),
+            user=dict(type="str"),
+            group=dict(type="str"),
             audit_log=dict(type="path"),
             audit=dict(type="dict"),
         ),

@@ -260,12 +260,12 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible_collections.gopherops.baremetal.plugins.module_utils import release as rel
 from ansible_collections.gopherops.baremetal.plugins.module_utils.envfile import (
-    EnvFileError, masked_lines, parse, render, secret_names_of)
+    EnvFileError, masked_lines, parse, render_service_env, secret_names_of)
 from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import atomic_write, sha256_file
 from ansible_collections.gopherops.baremetal.plugins.module_utils.health import (
     gate, journal_tail, retarget_checks, unhealthy_line)
 from ansible_collections.gopherops.baremetal.plugins.module_utils.release_files import (
-    install_binary, load, manifest_differs, now, prune, save, switch_current)
+    install_binary, load, manifest_differs, now, prune, save, service_paths, switch_current)
 
 BACKUP_DIR = ".previous"
 
@@ -290,10 +290,9 @@ class Host(object):
         self.p = module.params
         self.check = module.check_mode
         self.unit_name = "%s.service" % self.p["name"]
-        self.unit_path = self.p["unit_path"] or "/etc/systemd/system/%s" % self.unit_name
+        self.env_path, self.unit_path = service_paths(self.p["name"], self.p["config_dir"], self.p["unit_path"])
         self.base = self.p["base_dir"]
-        self.config_dir = self.p["config_dir"] or "/etc/%s" % self.p["name"]
-        self.env_path = os.path.join(self.config_dir, "%s.env" % self.p["name"])
+        self.config_dir = os.path.dirname(self.env_path)
         self.user = self.p["user"] or self.p["name"]
         self.group = self.p["group"] or self.user
         self.binary = self.p["binary_name"] or self.p["name"]
@@ -388,13 +387,8 @@ class Host(object):
 
     def write_env(self):
         p = self.p
-        both = sorted(set(p["env"]) & set(p["secret_env"]))
-        if both:
-            raise Failure("%s set in both env and secret_env; keep each name in one of them" % ", ".join(both))
-        merged = dict(p["env"])
-        merged.update(p["secret_env"])
         try:
-            content = render(merged, secret_names=p["secret_env"].keys())
+            content = render_service_env(p["env"], p["secret_env"])
         except EnvFileError as exc:
             raise Failure(str(exc))
         gid = self.ids()[1]
