@@ -7,6 +7,8 @@ probe=controller run the health checks here between the module's steps."""
 
 from __future__ import annotations
 
+import posixpath
+import shlex
 import time
 
 from ansible.errors import AnsibleActionFail
@@ -28,6 +30,14 @@ class ActionModule(ActionBase):
         return gate(checks, float(args.get("health_timeout", 30)), float(args.get("health_interval", 0.5)),
                     int(args.get("health_successes", 2)), delay=float(args.get("health_delay", 0)))
 
+    def _host_sha256(self, args):
+        """sha256 of the release's binary on the host, or None (missing, unreadable, no sha256sum)."""
+        dest = posixpath.join(args.get("base_dir") or "", "releases", str(args.get("release_id") or ""),
+                              args.get("binary_name") or args.get("name") or "")
+        res = self._low_level_execute_command("sha256sum %s 2>/dev/null || true" % shlex.quote(dest), sudoable=True)
+        words = to_text(res.get("stdout", ""), errors="surrogate_or_replace").split()
+        return words[0] if words else None
+
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
@@ -38,15 +48,21 @@ class ActionModule(ActionBase):
         made_tmp = None
         started = time.monotonic()
         try:
+            upload_time = None
             if state == "deployed":
                 args["src"] = resolve_src(self, args, "systemd_release")
+                # a plain sha256sum first: when the host lacks the binary it is sent before the one module run
+                if not self._task.check_mode and args.get("sha256") and self._host_sha256(args) != args["sha256"]:
+                    t0 = time.monotonic()
+                    made_tmp, args["staged"] = send(self, args["src"])
+                    upload_time = round(time.monotonic() - t0, 3)
             res = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
-            upload_time = None
-            if res.get("needs_upload"):
+            if res.get("needs_upload") and not made_tmp:
                 t0 = time.monotonic()
                 made_tmp, args["staged"] = send(self, args["src"])
                 upload_time = round(time.monotonic() - t0, 3)
                 res = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
+            if upload_time is not None:
                 res["uploaded"] = True
             if res.get("needs_gate") and args.get("probe") == "controller":
                 res = self._controller_gate(args, res, state, task_vars)

@@ -10,15 +10,15 @@ short_description: What deploying a release would change on a host, judged on th
 version_added: 0.1.0
 description:
   - Compares what a host reported (C(app_state.observed) of M(gopherops.baremetal.deploy_lock)) with the release
-    M(gopherops.baremetal.systemd_release) would deploy there: the binary, the environment file rendered from
-    O(env) and O(secret_env), the unit text, the account, and the unit's state.
+    M(gopherops.baremetal.systemd_release) would deploy there, that is the binary, the environment file rendered
+    from O(env) and O(secret_env), the unit text, the account, and the unit's state.
   - A rollout learns in its lock round trip what each host runs and decides here which hosts need a change,
     without asking each host again; hosts with nothing to change are left alone.
   - Returns the list of changes in systemd_release's words (C(uploaded), C(switched), C(env_changed),
     C(unit_changed), C(restarted)) plus C(account) (user or group missing), C(enabled) (unit not enabled)
     and C(unproven) (the release runs but never passed its health gate). An empty list means the host runs
     exactly this release.
-  - Not compared, so left to the next deploy that changes something: the modes of the release directories and
+  - Not compared, so left to the next deploy that changes something else, are the modes of the release directories and
     the pruning of releases beyond C(keep_releases).
   - Secret values are only hashed; the result names changes, never values.
 options:

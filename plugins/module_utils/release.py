@@ -186,6 +186,6 @@ def changes(observed, release_id, sha256, env_sha256, unit_sha256):
         out.append("account")
     if not observed.get("enabled"):
         out.append("enabled")
-    if observed.get("last_known_good") != release_id:
+    if observed.get("current") == release_id and observed.get("last_known_good") != release_id:
         out.append("unproven")
     return out

@@ -8,10 +8,8 @@ the release and systemd_release modules. Decisions stay in module_utils/release.
 from __future__ import annotations
 
 import datetime
-import grp
 import json
 import os
-import pwd
 import shutil
 
 from ansible_collections.gopherops.baremetal.plugins.module_utils import release as rel
@@ -22,49 +20,6 @@ def service_paths(name, config_dir=None, unit_path=None):
     """(environment file, unit file) of service name, as systemd_release writes them."""
     config_dir = config_dir or "/etc/%s" % name
     return os.path.join(config_dir, "%s.env" % name), unit_path or "/etc/systemd/system/%s.service" % name
-
-
-def file_facts(path):
-    """sha256, mode, uid and gid of path, or None when it is missing."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return {"sha256": sha256_file(path), "mode": "%04o" % (st.st_mode & 0o7777), "uid": st.st_uid, "gid": st.st_gid}
-
-
-def observe(base, name, binary_name=None, config_dir=None, unit_path=None, user=None, group=None):
-    """What a deploy of service name compares against, for rel.changes() to judge on the controller:
-    the release the current link points at, the binaries of the known releases (the current one
-    hashed, the others as the manifest recorded them), the environment file and the unit (content
-    hash, mode, owner), and the ids of the service account. The unit's state is the caller's."""
-    binary_name = binary_name or name
-    user = user or name
-    group = group or user
-    try:
-        manifest = read_manifest(os.path.join(base, rel.MANIFEST_NAME), name)
-    except rel.ReleaseError:
-        manifest = rel.empty_manifest(name)
-    current = current_target(base)
-    binaries = {}
-    for rid, entry in manifest["releases"].items():
-        path = os.path.join(base, "releases", rid, binary_name)
-        if os.path.isfile(path):
-            binaries[rid] = sha256_file(path) if rid == current else entry.get("sha256")
-    if current and current not in binaries:
-        path = os.path.join(base, "releases", current, binary_name)
-        binaries[current] = sha256_file(path) if os.path.isfile(path) else None
-    env_path, unit_file = service_paths(name, config_dir, unit_path)
-    try:
-        uid = pwd.getpwnam(user).pw_uid
-    except KeyError:
-        uid = None
-    try:
-        gid = grp.getgrnam(group).gr_gid
-    except KeyError:
-        gid = None
-    return {"current": current, "last_known_good": manifest["last_known_good"], "binaries": binaries,
-            "env": file_facts(env_path), "unit": file_facts(unit_file), "uid": uid, "gid": gid}
 
 
 def now():

@@ -12,7 +12,7 @@ description:
   - Writes O(record) as one line of JSON at the end of O(path) on the controller, creating the file (mode
     O(mode)) and its directory (mode 0700) when missing, with a single C(write) to a file opened for appending.
   - Runs entirely in the action plugin on the controller; nothing is sent to a host.
-  - Reports C(changed=false): the audit log is the run's bookkeeping.
+  - Reports C(changed=false), since the audit log is the run's bookkeeping.
 author:
   - gopherops maintainers (@gopherops)
 extends_documentation_fragment:

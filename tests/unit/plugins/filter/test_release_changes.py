@@ -11,7 +11,8 @@ import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.gopherops.baremetal.plugins.filter.release_changes import release_changes
 from ansible_collections.gopherops.baremetal.plugins.module_utils.envfile import render_service_env
-from ansible_collections.gopherops.baremetal.plugins.module_utils.release_files import observe
+from ansible_collections.gopherops.baremetal.plugins.action.deploy_lock import app_state
+from ansible_collections.gopherops.baremetal.plugins.plugin_utils.lock_host import observe
 
 RID = "1.0.0-0123abcd"
 BINARY = b"\x7fELF pretend binary"
@@ -48,9 +49,10 @@ def host(tmp_path):
     write(str(units / "hello.service"), UNIT, 0o644)
 
     def look(**state):
-        seen = observe(str(base), "hello", "hello", str(conf), str(units / "hello.service"), USER, GROUP)
+        seen = observe(dict(base_dir=str(base), app="hello", config_dir=str(conf), unit="hello.service",
+                            unit_path=str(units / "hello.service"), user=USER, group=GROUP))
         seen.update(active=state.get("active", True), enabled=state.get("enabled", True))
-        return seen
+        return app_state("hello", seen)["observed"]
     look.base, look.conf, look.units = base, conf, units
     return look
 
@@ -74,7 +76,7 @@ def test_each_difference_is_named(host):
     assert judge(host(active=False)) == ["restarted"]
     assert judge(host(enabled=False)) == ["enabled"]
     other = hashlib.sha256(b"v2").hexdigest()
-    assert judge(host(), rid="2.0.0-" + other[:8], sha=other) == ["uploaded", "switched", "restarted", "unproven"]
+    assert judge(host(), rid="2.0.0-" + other[:8], sha=other) == ["uploaded", "switched", "restarted"]
 
 
 def test_modes_and_owners_count(host):
@@ -101,7 +103,7 @@ def test_a_damaged_binary_is_sent_again(host):
 
 def test_an_empty_host_needs_everything():
     assert judge({"uid": None, "gid": None}) == ["uploaded", "switched", "env_changed", "unit_changed", "restarted",
-                                                 "account", "enabled", "unproven"]
+                                                 "account", "enabled"]
 
 
 def test_bad_input_is_named_without_values():

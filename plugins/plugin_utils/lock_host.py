@@ -1,0 +1,191 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 gopherops maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Host half of deploy_lock: a plain python3 program (standard library only) that the deploy_lock
+action runs on the host over the play's connection, so a lock costs one remote command instead of
+a module run (a module run costs about 0.2 s of CPU on the host before it does anything; with many
+hosts sharing a controller this is most of a no-op rollout).
+
+It does the file work and reports raw facts: it creates the lock file exclusively, replaces or
+removes it when told which content it must still hold, appends the audit line, and reports what the
+host runs. Whose lock it is, whether it expired and whether it may be taken over is decided on the
+controller (module_utils/lock.py). Called as: python3 -c <this file> '<json arguments>'; prints one
+JSON object."""
+
+from __future__ import annotations
+
+import grp
+import hashlib
+import json
+import os
+import platform
+import pwd
+import subprocess
+import sys
+
+MANIFEST = "releases.json"
+
+
+def sha256_file(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_text(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        return None
+
+
+def file_facts(path):
+    """sha256, mode, uid and gid of path, or None when it is missing."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return {"sha256": sha256_file(path), "mode": "%04o" % (st.st_mode & 0o7777), "uid": st.st_uid, "gid": st.st_gid}
+
+
+def systemctl_ok(*args):
+    try:
+        return subprocess.call(["systemctl"] + list(args) + ["--quiet"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL) == 0
+    except OSError:
+        return False
+
+
+def current_target(base):
+    link = os.path.join(base, "current")
+    if os.path.islink(link):
+        return os.path.basename(os.readlink(link).rstrip("/"))
+    return None
+
+
+def observe(a):
+    """What the host runs: the manifest as written, the release the current link points at, the
+    binaries of the releases (the current one hashed, the others as the manifest recorded them), the
+    environment file and the unit (hash, mode, owner), the service account's ids, the unit's state."""
+    base, app = a["base_dir"], a["app"]
+    manifest_text = read_text(os.path.join(base, MANIFEST))
+    try:
+        manifest = json.loads(manifest_text) if manifest_text else {}
+    except ValueError:
+        manifest = {}
+    releases = manifest.get("releases") if isinstance(manifest, dict) else None
+    releases = releases if isinstance(releases, dict) else {}
+    binary = a.get("binary_name") or app
+    current = current_target(base)
+    binaries = {}
+    for rid in set(releases) | ({current} if current else set()):
+        path = os.path.join(base, "releases", rid, binary)
+        if rid == current:
+            binaries[rid] = sha256_file(path) if os.path.isfile(path) else None
+        elif os.path.isfile(path):
+            entry = releases.get(rid)
+            binaries[rid] = entry.get("sha256") if isinstance(entry, dict) else None
+    config_dir = a.get("config_dir") or "/etc/%s" % app
+    user = a.get("user") or app
+    group = a.get("group") or user
+    try:
+        uid = pwd.getpwnam(user).pw_uid
+    except KeyError:
+        uid = None
+    try:
+        gid = grp.getgrnam(group).gr_gid
+    except KeyError:
+        gid = None
+    out = {"manifest": manifest_text, "current": current, "binaries": binaries,
+           "env": file_facts(os.path.join(config_dir, "%s.env" % app)),
+           "unit": file_facts(a.get("unit_path") or "/etc/systemd/system/%s" % a["unit"]) if a.get("unit") else None,
+           "uid": uid, "gid": gid}
+    if a.get("unit"):
+        out["active"] = systemctl_ok("is-active", a["unit"])
+        out["enabled"] = systemctl_ok("is-enabled", a["unit"])
+    return out
+
+
+def write_new(path, data):
+    """A complete temporary file next to path; returns its name."""
+    tmp = "%s.%d.tmp" % (path, os.getpid())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(data)
+    return tmp
+
+
+def lock(a, out):
+    """Create the lock file when there is none (a hard link of a complete file, so that readers never
+    see half a lock and two runs never both win); with 'replace', overwrite it only when it still holds
+    exactly that content (a lock the controller decided to break or take over)."""
+    path = a["path"]
+    os.makedirs(os.path.dirname(path), 0o755, exist_ok=True)
+    tmp = write_new(path, a["data"])
+    try:
+        if a.get("replace") is None:
+            try:
+                os.link(tmp, path)
+                out["created"] = True
+            except FileExistsError:
+                out["created"] = False
+        elif read_text(path) == a["replace"]:
+            os.rename(tmp, path)
+            out["created"] = True
+        else:
+            out["created"] = False
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    out["lock"] = read_text(path)
+
+
+def unlock(a, out):
+    """Remove the lock file when this run holds it; never someone else's."""
+    text = read_text(a["path"])
+    out["lock"] = text
+    out["released"] = False
+    try:
+        held = json.loads(text) if text else None
+    except ValueError:
+        held = None
+    if isinstance(held, dict) and held.get("run_id") == a["run_id"]:
+        os.unlink(a["path"])
+        out["released"] = True
+
+
+def append_audit(path, line):
+    directory = os.path.dirname(path)
+    if directory and not os.path.isdir(directory):
+        os.makedirs(directory, 0o750)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    with os.fdopen(fd, "a") as fh:
+        fh.write(line + "\n")
+
+
+def main(a):
+    out = {"architecture": platform.machine(), "system": platform.system()}
+    try:
+        if a["op"] == "lock":
+            lock(a, out)
+        elif a["op"] == "unlock":
+            unlock(a, out)
+        else:
+            out["lock"] = read_text(a["path"])
+        if a.get("audit_line") and a.get("audit_log"):
+            append_audit(a["audit_log"], a["audit_line"])
+            out["audited"] = True
+        if a.get("base_dir"):
+            out["observed"] = observe(a)
+    except (OSError, ValueError, KeyError) as exc:
+        out.update(failed=True, msg="%s: %s" % (type(exc).__name__, exc))
+    sys.stdout.write(json.dumps(out))
+    return 1 if out.get("failed") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(json.loads(sys.argv[1])))

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+from ansible_collections.gopherops.baremetal.plugins.plugin_utils import lock_host
+
+
+def run_program(**args):
+    """Run the file as the deploy_lock action does: python3 -c <source> <json>."""
+    with open(lock_host.__file__, encoding="utf-8") as fh:
+        source = fh.read()
+    proc = subprocess.run([sys.executable, "-c", source, json.dumps(args)], capture_output=True, text=True, check=False)
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def lock_data(run_id):
+    return json.dumps({"run_id": run_id, "owner": "ops@ctl"}) + "\n"
+
+
+def test_first_run_creates_the_lock_and_a_second_is_told_who_holds_it(tmp_path):
+    path = str(tmp_path / "locks" / "hello.lock")
+    rc, first = run_program(op="lock", path=path, data=lock_data("r1"))
+    assert rc == 0 and first["created"] and json.loads(first["lock"])["run_id"] == "r1"
+    assert first["architecture"] and first["system"] == "Linux"
+    rc, second = run_program(op="lock", path=path, data=lock_data("r2"))
+    assert rc == 0 and not second["created"] and json.loads(second["lock"])["run_id"] == "r1"
+    assert [n for n in os.listdir(str(tmp_path / "locks"))] == ["hello.lock"]   # no temporary file left
+
+
+def test_replace_needs_the_exact_content_it_decided_on(tmp_path):
+    path = str(tmp_path / "hello.lock")
+    run_program(op="lock", path=path, data=lock_data("old"))
+    _rc, stale = run_program(op="lock", path=path, data=lock_data("new"), replace=lock_data("someone else"))
+    assert not stale["created"] and json.loads(stale["lock"])["run_id"] == "old"
+    _rc, taken = run_program(op="lock", path=path, data=lock_data("new"), replace=lock_data("old"))
+    assert taken["created"] and json.loads(taken["lock"])["run_id"] == "new"
+
+
+def test_unlock_removes_only_this_runs_lock_and_writes_the_audit_line(tmp_path):
+    path, log = str(tmp_path / "hello.lock"), str(tmp_path / "log" / "deploy.log")
+    run_program(op="lock", path=path, data=lock_data("r1"))
+    _rc, other = run_program(op="unlock", path=path, run_id="r2", audit_log=log, audit_line='{"run_id": "r2"}')
+    assert not other["released"] and os.path.exists(path) and other["audited"]
+    _rc, mine = run_program(op="unlock", path=path, run_id="r1", audit_log=log, audit_line='{"run_id": "r1"}')
+    assert mine["released"] and not os.path.exists(path)
+    with open(log) as fh:
+        assert [json.loads(line)["run_id"] for line in fh] == ["r2", "r1"]
+    assert stat.S_IMODE(os.stat(log).st_mode) == 0o640
+
+
+def test_a_failure_is_reported_as_json(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    rc, out = run_program(op="lock", path=str(blocker / "hello.lock"), data=lock_data("r1"))
+    assert rc == 1 and out["failed"] and "Error: " in out["msg"]
