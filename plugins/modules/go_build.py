@@ -504,32 +504,33 @@ class Builder(object):
         return None
 
 
+# Shared with the action plugin, which runs the build in-process when the task runs on the controller.
+ARGUMENT_SPEC = dict(
+    src=dict(type="path", required=True),
+    name=dict(type="str"),
+    output_dir=dict(type="path", required=True),
+    targets=dict(type="list", elements="dict", required=True),
+    version=dict(type="str", default="0.0.0-dev"),
+    commit=dict(type="str"),
+    date=dict(type="str"),
+    ldflags_vars=dict(type="dict", default={"version": "main.version", "commit": "main.commit", "date": "main.date"}),
+    ldflags=dict(type="str", default=""),
+    strip=dict(type="bool", default=True),
+    flags=dict(type="list", elements="str", default=[]),
+    tags=dict(type="list", elements="str", default=[]),
+    gcflags=dict(type="str", default=""),
+    env=dict(type="dict", default={}),
+    go=dict(type="str", default="go"),
+    trimpath=dict(type="bool", default=True),
+    cgo=dict(type="bool", default=False),
+    parallel=dict(type="int", default=0),
+    force=dict(type="bool", default=False),
+    timeout=dict(type="int", default=900),
+)
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            src=dict(type="path", required=True),
-            name=dict(type="str"),
-            output_dir=dict(type="path", required=True),
-            targets=dict(type="list", elements="dict", required=True),
-            version=dict(type="str", default="0.0.0-dev"),
-            commit=dict(type="str"),
-            date=dict(type="str"),
-            ldflags_vars=dict(type="dict", default={"version": "main.version", "commit": "main.commit", "date": "main.date"}),
-            ldflags=dict(type="str", default=""),
-            strip=dict(type="bool", default=True),
-            flags=dict(type="list", elements="str", default=[]),
-            tags=dict(type="list", elements="str", default=[]),
-            gcflags=dict(type="str", default=""),
-            env=dict(type="dict", default={}),
-            go=dict(type="str", default="go"),
-            trimpath=dict(type="bool", default=True),
-            cgo=dict(type="bool", default=False),
-            parallel=dict(type="int", default=0),
-            force=dict(type="bool", default=False),
-            timeout=dict(type="int", default=900),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     Builder(module).main()
 
 

@@ -28,7 +28,7 @@ def test_first_run_creates_the_lock_and_a_second_is_told_who_holds_it(tmp_path):
     assert first["architecture"] and first["system"] == "Linux"
     rc, second = run_program(op="lock", path=path, data=lock_data("r2"))
     assert rc == 0 and not second["created"] and json.loads(second["lock"])["run_id"] == "r1"
-    assert [n for n in os.listdir(str(tmp_path / "locks"))] == ["hello.lock"]   # no temporary file left
+    assert os.listdir(str(tmp_path / "locks")) == ["hello.lock"]   # no temporary file left
 
 
 def test_replace_needs_the_exact_content_it_decided_on(tmp_path):
