@@ -5,6 +5,8 @@ one audit line per host and releases its locks."""
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
 
 from conftest import get_json, playbook
 from test_deploy import VERSION, manifest, ssh
@@ -86,3 +88,39 @@ def test_bad_serial_is_refused_before_any_host_is_touched(lab):
     run = playbook("deploy.yml", extra_vars={"rollout_serial": [1, "fast"]})
     assert run.rc != 0 and "deploy_serial: 'fast' is not a number of hosts" in run.out, run.out[-3000:]
     assert "Take the deploy lock" not in run.out
+
+
+def test_a_build_that_fails_releases_every_lock_and_changes_nothing(lab, tmp_path):
+    hosts = sorted(lab["hosts"])
+    before = {h: manifest(lab, h) for h in hosts}
+    run = playbook("deploy.yml", extra_vars={"app_version": "1.0.8-nobuild", "go_build_ldflags": "-X"})
+    assert run.rc != 0
+    # one message, without a host's name in front of the build's reason
+    assert "No host was changed. go_build: build failed for linux_amd64" in run.out, run.out[-3000:]
+    for host in hosts:
+        assert manifest(lab, host) == before[host]
+        assert ssh(lab, host, "sudo test -e %s" % LOCK).returncode != 0, "lock left on %s" % host
+
+
+def test_a_lock_left_by_a_dead_process_of_this_controller_is_taken_over(lab, tmp_path):
+    hosts = sorted(lab["hosts"])
+    # a process id that surely ran here and is gone now
+    gone = subprocess.run(["sh", "-c", "echo $$"], capture_output=True, text=True, check=True).stdout.strip()
+    lock = {"app": "hello", "run_id": "interrupted-1", "owner": "ops@%s" % socket.gethostname(),
+            "controller": socket.gethostname(), "pid": int(gone), "started": "2099-01-01T00:00:00Z", "ttl": 3600}
+    res = ssh(lab, hosts[2], "sudo install -d /var/lib/gopherops/locks && echo '%s' | sudo tee %s >/dev/null"
+              % (json.dumps(lock), LOCK))
+    assert res.returncode == 0, res.stderr
+    audit = tmp_path / "controller-audit.log"
+    try:
+        run = playbook("deploy.yml", extra_vars={"rollout_controller_audit_log": str(audit)})
+        assert run.rc == 0, run.out[-4000:]
+        assert "took over the lock of ops@" in run.out and "run interrupted-1" in run.out
+        assert ssh(lab, hosts[2], "sudo test -e %s" % LOCK).returncode != 0
+    finally:
+        ssh(lab, hosts[2], "sudo rm -f %s" % LOCK)
+    # the controller's audit log got one line for the run, naming every host's result
+    lines = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert len(lines) == 1 and lines[0]["result"] == "ok" and lines[0]["app"] == "hello"
+    assert sorted(lines[0]["hosts"]) == hosts and set(lines[0]["hosts"].values()) <= {"unchanged", "deployed"}
+    assert oct(audit.stat().st_mode & 0o777) == "0o640"
