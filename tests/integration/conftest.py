@@ -22,15 +22,31 @@ INVENTORY = (os.path.dirname(os.path.abspath(os.environ["LAB_INVENTORY"])) if os
 RECAP = re.compile(r"^(\S+)\s+:\s+(ok=\d+.*)$", re.M)
 
 
+# the runs of the current test, shown when it fails (a recap alone rarely says why)
+_RUNS = []
+
+
 class Run:
     def __init__(self, rc, out):
         self.rc = rc
         self.out = out
+        _RUNS.append(self)
         self.recap = {m.group(1): {k: int(v) for k, v in (kv.split("=") for kv in m.group(2).split())}
                       for m in RECAP.finditer(out)}
 
     def changed(self, host):
         return self.recap[host]["changed"]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # pylint: disable=unused-argument
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        if report.failed:
+            for number, run in enumerate(_RUNS, 1):
+                report.sections.append((f"playbook run {number} (rc={run.rc}), last lines", run.out[-6000:]))
+        _RUNS.clear()
 
 
 def command(name, *args, extra_vars=None, env=None, inventory=INVENTORY):
