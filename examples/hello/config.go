@@ -26,6 +26,7 @@ type config struct {
 	LogLevel        slog.Level
 	APIToken        secret
 	FailHealth      bool
+	FailAfter       time.Duration
 	ShutdownTimeout time.Duration
 	DrainDelay      time.Duration
 }
@@ -51,6 +52,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	cfg.FailHealth = fh || failHealth == "true"
 
+	failAfterDefault := failHealthAfter
+	if failAfterDefault == "" {
+		failAfterDefault = "0s"
+	}
+	if cfg.FailAfter, err = parseDuration(getenv, "FAIL_HEALTH_AFTER", failAfterDefault); err != nil {
+		errs = append(errs, err)
+	}
 	if cfg.ShutdownTimeout, err = parseDuration(getenv, "SHUTDOWN_TIMEOUT", "10s"); err != nil {
 		errs = append(errs, err)
 	}

@@ -27,6 +27,10 @@ var (
 	// failHealth, when set to "true", makes the health checks fail
 	// (for testing the rollout of a broken release).
 	failHealth = ""
+	// failHealthAfter, a Go duration such as "5s", makes the health checks
+	// start failing that long after start (for testing a canary that breaks
+	// while it soaks).
+	failHealthAfter = ""
 )
 
 func main() {

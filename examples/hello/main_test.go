@@ -91,6 +91,33 @@ func TestFailHealthBuildVariable(t *testing.T) {
 	expect(t, do(newServer(cfg, nil).Handler(), "GET", "/healthz"), 503, "")
 }
 
+func TestFailHealthAfter(t *testing.T) {
+	old := failHealthAfter
+	failHealthAfter = "150ms"
+	defer func() { failHealthAfter = old }()
+
+	h := newServer(testConfig(t, nil), nil).Handler()
+	expect(t, do(h, "GET", "/healthz"), 200, "")
+	expect(t, do(h, "GET", "/readyz"), 200, "")
+	time.Sleep(200 * time.Millisecond)
+	expect(t, do(h, "GET", "/healthz"), 503, "")
+	expect(t, do(h, "GET", "/readyz"), 503, "")
+	expect(t, do(h, "GET", "/version"), 200, "")
+
+	// the environment variable overrides the build variable
+	h = newServer(testConfig(t, map[string]string{"FAIL_HEALTH_AFTER": "0s"}), nil).Handler()
+	time.Sleep(200 * time.Millisecond)
+	expect(t, do(h, "GET", "/healthz"), 200, "")
+	if _, err := loadConfig(func(k string) string {
+		if k == "FAIL_HEALTH_AFTER" {
+			return "soon"
+		}
+		return ""
+	}); err == nil {
+		t.Fatal("FAIL_HEALTH_AFTER=soon was accepted")
+	}
+}
+
 func TestVersion(t *testing.T) {
 	for _, tc := range []struct{ token, prefix string }{
 		{"", ""},

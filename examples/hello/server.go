@@ -19,6 +19,7 @@ type server struct {
 	logger      *slog.Logger
 	metrics     *metrics
 	failHealth  bool
+	failAt      time.Time // zero: never
 	draining    atomic.Bool
 	hostname    string
 	tokenPrefix string
@@ -36,6 +37,7 @@ func newServer(cfg config, logger *slog.Logger) *server {
 		logger:      logger,
 		metrics:     newMetrics(),
 		failHealth:  cfg.FailHealth,
+		failAt:      failTime(cfg.FailAfter),
 		hostname:    host,
 		tokenPrefix: tokenPrefix(string(cfg.APIToken)),
 	}
@@ -74,8 +76,22 @@ func (s *server) handleRoot(w http.ResponseWriter, _ *http.Request) {
 	})
 }
 
+// failTime is when a server that starts now begins to fail its health
+// checks (FAIL_HEALTH_AFTER), or the zero time for never.
+func failTime(after time.Duration) time.Time {
+	if after <= 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(after)
+}
+
+// unhealthy reports whether the health checks fail now.
+func (s *server) unhealthy() bool {
+	return s.failHealth || (!s.failAt.IsZero() && !time.Now().Before(s.failAt))
+}
+
 func (s *server) handleHealthz(w http.ResponseWriter, _ *http.Request) {
-	if s.failHealth {
+	if s.unhealthy() {
 		writeText(w, http.StatusServiceUnavailable, "unhealthy\n")
 		return
 	}
@@ -84,7 +100,7 @@ func (s *server) handleHealthz(w http.ResponseWriter, _ *http.Request) {
 
 func (s *server) handleReadyz(w http.ResponseWriter, _ *http.Request) {
 	switch {
-	case s.failHealth:
+	case s.unhealthy():
 		writeText(w, http.StatusServiceUnavailable, "unhealthy\n")
 	case s.draining.Load():
 		writeText(w, http.StatusServiceUnavailable, "draining\n")

@@ -96,10 +96,40 @@ def test_failing_release_is_rolled_back_on_the_canary_and_stops_the_run(lab):
     m = manifest(lab, hosts[0])
     assert m["active"] == good and m["last_known_good"] == good
     assert any(r.startswith("1.0.1-broken-") for r in m["failed"])
-    # and no later batch started: the other hosts never saw the release
+    # and no later batch started: the other hosts never saw the release, and did not fail either
     for host in hosts[1:]:
         assert get_json(lab["hosts"][host])["version"] == VERSION
         assert not any(r.startswith("1.0.1") for r in manifest(lab, host)["releases"])
+        assert run.recap[host]["failed"] == 0, host
+    assert "not started" in run.out and "has no attribute" not in run.out
+
+
+def test_canary_that_breaks_while_it_soaks_is_switched_back_and_stops_the_run(lab):
+    hosts = sorted(lab["hosts"])
+    good = manifest(lab, hosts[0])["active"]
+    # Given every host on 1.0.0; When a release that passes its gate but fails 8 s after it started
+    # is deployed with a canary soak longer than that
+    run = playbook("deploy.yml", extra_vars={
+        "app_version": "1.0.1-soak",
+        "go_build_ldflags": "-X main.failHealthAfter=8s",
+        "go_service_health_timeout": 4,
+        "rollout_canary_soak": 12,
+    })
+    # Then the canary passed its gate, failed its check after the soak, and the run says so
+    assert run.rc != 0
+    assert "%s failed at the soak phase: healthy at first, unhealthy after the 12 s soak" % hosts[0] in run.out, run.out[-3000:]
+    assert "rolled back to %s, which is healthy again" % good in run.out
+    assert "journal of hello.service" in run.out.split("failed at the soak phase", 1)[1]
+    # the canary serves the release it ran before, which is its last known good again
+    assert get_json(lab["hosts"][hosts[0]])["version"] == VERSION
+    m = manifest(lab, hosts[0])
+    assert m["active"] == good and m["last_known_good"] == good
+    assert any(r.startswith("1.0.1-soak-") for r in m["failed"])
+    # and no later batch started
+    for host in hosts[1:]:
+        assert get_json(lab["hosts"][host])["version"] == VERSION
+        assert not any(r.startswith("1.0.1-soak") for r in manifest(lab, host)["releases"])
+        assert run.recap[host]["failed"] == 0, host
 
 
 def test_rollback_playbook_returns_to_the_previous_good_release(lab):
