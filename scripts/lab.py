@@ -181,6 +181,31 @@ def require_docker():
                        "installs docker.io and starts dockerd), or start your engine and retry")
 
 
+INOTIFY_INSTANCES = "/proc/sys/fs/inotify/max_user_instances"
+INOTIFY_PER_HOST = 16   # systemd, journald, logind and the rest take about 7 in each lab host
+
+
+def ensure_inotify(new_hosts):
+    """Every lab host's systemd counts its inotify instances against root of this machine (no user
+    namespaces), and Linux's default of 128 lets only about 17 hosts boot: raise it, as root, to what
+    the containers already running and the new ones need."""
+    try:
+        with open(INOTIFY_INSTANCES, encoding="ascii") as fh:
+            current = int(fh.read().strip())
+    except (OSError, ValueError):
+        return
+    running = len(docker("ps", "-q", check=False).stdout.split())
+    need = INOTIFY_PER_HOST * (running + new_hosts) + 128
+    if current >= need:
+        return
+    if os.geteuid() != 0:
+        raise LabError("fs.inotify.max_user_instances is %d; %d lab hosts need about %d: run "
+                       "'sudo sysctl fs.inotify.max_user_instances=%d' and retry" % (current, running + new_hosts, need, need))
+    with open(INOTIFY_INSTANCES, "w", encoding="ascii") as fh:
+        fh.write("%d\n" % need)
+    print("lab: raised fs.inotify.max_user_instances from %d to %d for %d systemd hosts" % (current, need, running + new_hosts))
+
+
 def image_exists(name):
     return docker("image", "inspect", name, check=False).returncode == 0
 
@@ -461,6 +486,7 @@ def up(cfg):
     state = {"name": cfg["name"], "image": image, "network": network, "hosts": plan,
              "inventory": cfg["inventory"]}
     save_state(cfg, state)
+    ensure_inotify(len(plan) + (1 if lb else 0))
     started = [h for h in plan if start_host(cfg, image, h, pubkey, network)]
     app_hosts = list(plan)
     if lb:

@@ -93,20 +93,20 @@ func TestFailHealthBuildVariable(t *testing.T) {
 
 func TestFailHealthAfter(t *testing.T) {
 	old := failHealthAfter
-	failHealthAfter = "150ms"
+	failHealthAfter = "500ms"
 	defer func() { failHealthAfter = old }()
 
 	h := newServer(testConfig(t, nil), nil).Handler()
 	expect(t, do(h, "GET", "/healthz"), 200, "")
 	expect(t, do(h, "GET", "/readyz"), 200, "")
-	time.Sleep(200 * time.Millisecond)
+	time.Sleep(700 * time.Millisecond)
 	expect(t, do(h, "GET", "/healthz"), 503, "")
 	expect(t, do(h, "GET", "/readyz"), 503, "")
 	expect(t, do(h, "GET", "/version"), 200, "")
 
 	// the environment variable overrides the build variable
 	h = newServer(testConfig(t, map[string]string{"FAIL_HEALTH_AFTER": "0s"}), nil).Handler()
-	time.Sleep(200 * time.Millisecond)
+	time.Sleep(700 * time.Millisecond)
 	expect(t, do(h, "GET", "/healthz"), 200, "")
 	if _, err := loadConfig(func(k string) string {
 		if k == "FAIL_HEALTH_AFTER" {

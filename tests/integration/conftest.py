@@ -38,14 +38,18 @@ class Run:
         return self.recap[host]["changed"]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):  # pylint: disable=unused-argument
+    _RUNS.clear()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):  # pylint: disable=unused-argument
     outcome = yield
     report = outcome.get_result()
-    if report.when == "call":
-        if report.failed:
-            for number, run in enumerate(_RUNS, 1):
-                report.sections.append((f"playbook run {number} (rc={run.rc}), last lines", run.out[-6000:]))
+    if report.failed:
+        for number, run in enumerate(_RUNS, 1):
+            report.sections.append((f"playbook run {number} (rc={run.rc}), last lines", run.out[-6000:]))
         _RUNS.clear()
 
 

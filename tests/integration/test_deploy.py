@@ -13,6 +13,7 @@ import re
 import subprocess
 
 from conftest import ROOT, get_json, playbook
+from prober import haproxy_servers
 
 VERSION = "1.0.0"
 
@@ -125,6 +126,9 @@ def test_canary_that_breaks_while_it_soaks_is_switched_back_and_stops_the_run(la
     m = manifest(lab, hosts[0])
     assert m["active"] == good and m["last_known_good"] == good
     assert any(r.startswith("1.0.1-soak-") for r in m["failed"])
+    # back in the load balancer
+    for lb in lab["lb"].values():
+        assert all(st == "UP" for st, _n in haproxy_servers(lb["container"]).values()), haproxy_servers(lb["container"])
     # and no later batch started
     for host in hosts[1:]:
         assert get_json(lab["hosts"][host])["version"] == VERSION

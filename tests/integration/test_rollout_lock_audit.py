@@ -5,6 +5,7 @@ one audit line per host and releases its locks."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 
@@ -96,7 +97,7 @@ def test_a_build_that_fails_releases_every_lock_and_changes_nothing(lab, tmp_pat
     run = playbook("deploy.yml", extra_vars={"app_version": "1.0.8-nobuild", "go_build_ldflags": "-X"})
     assert run.rc != 0
     # one message, without a host's name in front of the build's reason
-    assert "No host was changed. go_build: build failed for linux_amd64" in run.out, run.out[-3000:]
+    assert re.search(r"No host was changed\. go_build: build failed for linux_\w+", run.out), run.out[-3000:]
     for host in hosts:
         assert manifest(lab, host) == before[host]
         assert ssh(lab, host, "sudo test -e %s" % LOCK).returncode != 0, "lock left on %s" % host
