@@ -77,7 +77,7 @@ molecule: venv collection host-deps lab-image ## molecule scenarios on lab conta
 	ANSIBLE_HOME=$(TOOL_HOME) scripts/molecule.sh
 
 integration: venv collection lab-up ## end-to-end suites against the lab
-	PYTHONPATH=$(CURDIR)/.build/collections $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration
+	PYTHONPATH=$(CURDIR)/.build/collections $(BIN)/python -m pytest -q -rs -p no:cacheprovider tests/integration
 
 ROLLOUT_SUITES := tests/integration/test_rollout_lb.py tests/integration/test_rollout_faults.py \
                   tests/integration/test_rollout_lock_audit.py

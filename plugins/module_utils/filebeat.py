@@ -233,3 +233,12 @@ def build(services=None, extra_inputs=None, output=None, processors=None, env=""
     if processors:
         config["processors"] = list(processors)
     return {"config": config, "keystore": keystore, "tls_paths": sorted(set(paths))}
+
+
+def problems(**kwargs):
+    """Every problem build() would raise for these settings, or an empty list."""
+    try:
+        build(**kwargs)
+    except FilebeatConfigError as exc:
+        return exc.problems
+    return []

@@ -7,6 +7,7 @@ import yaml
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.gopherops.baremetal.plugins.filter.filebeat_config import filebeat_config
+from ansible_collections.gopherops.baremetal.plugins.filter.filebeat_problems import filebeat_problems
 from ansible_collections.gopherops.baremetal.plugins.module_utils.filebeat import (
     DOCKER_LOGS, FilebeatConfigError, build, version_problem)
 
@@ -145,6 +146,12 @@ def test_the_filter_raises_a_filter_error():
     with pytest.raises(AnsibleFilterError, match="filebeat_config: filebeat_output.type must be one of"):
         filebeat_config(SERVICES["systemd"], output={"type": "nope"})
     assert filebeat_config(SERVICES["systemd"], output=OUTPUTS["file"])["config"]["output.file"]["path"] == "/var/tmp/filebeat"
+
+
+def test_problems_filter_lists_what_build_would_raise():
+    assert filebeat_problems(SERVICES["systemd"], output=OUTPUTS["logstash"]) == []
+    found = filebeat_problems([{"name": "a", "mode": "x"}], output={"type": "kafka", "hosts": []})
+    assert len(found) == 4 and any("topic must be set" in p for p in found)
 
 
 @pytest.mark.parametrize("version,ok", [("8.15.3", True), ("8.15.3-1", True), ("", True), (None, True),

@@ -1,0 +1,38 @@
+# What the filebeat role needs to know about a host, in one round trip (run as `python3 -c`, the
+# request as JSON in argv[1]): the installed package version, which named paths are missing,
+# which services are deployed, and the digest of the keystore this role last filled.
+import json
+import os
+import subprocess
+import sys
+
+req = json.loads(sys.argv[1])
+out = {"version": "", "missing": [], "absent_services": [], "keystore_digest": "", "binary": os.path.exists(req["binary"])}
+try:
+    res = subprocess.run(["dpkg-query", "-W", "-f=${db:Status-Status} ${Version}", req["package"]],
+                         capture_output=True, text=True, check=False)
+    status, _, version = res.stdout.partition(" ")
+    if res.returncode == 0 and status == "installed":
+        out["version"] = version.strip()
+except OSError:
+    pass
+out["missing"] = [p for p in req["paths"] if not os.path.exists(p)]
+UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system", "/lib/systemd/system",
+             "/usr/lib/systemd/system")
+for svc in req["services"]:
+    if svc.get("mode", "systemd") == "systemd":
+        found = any(os.path.exists(os.path.join(d, svc["name"] + ".service")) for d in UNIT_DIRS)
+    else:
+        try:
+            found = subprocess.run(["docker", "container", "inspect", svc["name"]], capture_output=True,
+                                   check=False).returncode == 0
+        except OSError:
+            found = False
+    if not found:
+        out["absent_services"].append(svc["name"])
+try:
+    with open(req["digest_file"], encoding="ascii") as fh:
+        out["keystore_digest"] = fh.read().strip()
+except OSError:
+    pass
+print(json.dumps(out))

@@ -1,0 +1,230 @@
+"""The filebeat role on a lab host, around Filebeat itself (which cannot be downloaded here).
+
+What runs for real: the settings and host checks, the deb822 source with its own keyring, apt
+reading a signed repository and installing from it, install from a package file checked by sha256,
+the hold, explicit upgrades and downgrades, filebeat.yml's content, owner and mode, idempotence,
+and the order keystore -> config. The packages these tests install are test fixtures made here
+(gopherops-test-fixture: a README and nothing else); they prove the role's install and hold
+mechanics and nothing about Filebeat. Everything that needs the real binary (filebeat test config,
+the keystore, the service) is in test_filebeat_real.py, which runs only when FILEBEAT_PACKAGE
+points at a real Filebeat .deb.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import os
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from conftest import INVENTORY, ROOT, playbook
+
+PLAY = os.path.join(ROOT, "tests", "integration", "files", "filebeat.yml")
+FIXTURE = "gopherops-test-fixture"
+REPO_ON_HOST = "/srv/gopherops-test-fixture-repo"
+SECRET = "fixture-password-that-must-not-leak"
+
+
+def host_and_container():
+    with open(os.path.join(INVENTORY, "hosts.yml"), encoding="utf-8") as fh:
+        inv = yaml.safe_load(fh)
+    hosts = inv["all"]["children"]["app"]["hosts"]
+    name = sorted(hosts)[-1]
+    return name, hosts[name]["lab_container"]
+
+
+HOST, CONTAINER = host_and_container()
+
+
+def on_host(command, check=True):
+    proc = subprocess.run(["docker", "exec", CONTAINER, "sh", "-c", command], text=True, capture_output=True,
+                          timeout=120, check=False)
+    if check:
+        assert proc.returncode == 0, "%s: %s" % (command, proc.stderr)
+    return proc
+
+
+def make_deb(workdir, version):
+    """A package that is plainly a test fixture: a README, no program."""
+    root = os.path.join(workdir, "pkg-%s" % version)
+    doc = os.path.join(root, "usr", "share", "doc", FIXTURE)
+    os.makedirs(os.path.join(root, "DEBIAN"))
+    os.makedirs(doc)
+    with open(os.path.join(doc, "README"), "w", encoding="utf-8") as fh:
+        fh.write("Test fixture of gopherops.baremetal's filebeat role tests. It is not Filebeat.\n")
+    with open(os.path.join(root, "DEBIAN", "control"), "w", encoding="utf-8") as fh:
+        fh.write("Package: %s\nVersion: %s\nArchitecture: all\nMaintainer: gopherops tests <tests@localhost>\n"
+                 "Description: test fixture for the filebeat role (not Filebeat)\n" % (FIXTURE, version))
+    deb = os.path.join(workdir, "%s_%s_all.deb" % (FIXTURE, version))
+    subprocess.run(["dpkg-deb", "--root-owner-group", "--build", root, deb], check=True, capture_output=True)
+    return deb
+
+
+def sha256(path):
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
+def make_signed_repo(workdir, debs):
+    """An APT repository (Packages, Release, InRelease signed with a key made here)."""
+    gnupg = os.path.join(workdir, "gnupg")
+    os.makedirs(gnupg, mode=0o700)
+    env = dict(os.environ, GNUPGHOME=gnupg)
+    uid = "gopherops test fixture repository <fixture@localhost>"
+    other_uid = "gopherops test fixture, some other key <other@localhost>"
+    keys = {}
+    for name, one in (("fixture-repo.asc", uid), ("other.asc", other_uid)):
+        subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", one, "ed25519", "sign", "never"],
+                       env=env, check=True, capture_output=True)
+        keys[name] = os.path.join(workdir, name)
+        with open(keys[name], "w", encoding="ascii") as fh:
+            fh.write(subprocess.run(["gpg", "--armor", "--export", one], env=env, check=True, capture_output=True,
+                                    text=True).stdout)
+    repo = os.path.join(workdir, "repo")
+    arch = subprocess.run(["dpkg", "--print-architecture"], check=True, capture_output=True, text=True).stdout.strip()
+    os.makedirs(os.path.join(repo, "pool"))
+    packages = []
+    for deb in debs:
+        name = os.path.basename(deb)
+        shutil.copy(deb, os.path.join(repo, "pool", name))
+        control = subprocess.run(["dpkg-deb", "--field", deb], check=True, capture_output=True, text=True).stdout
+        packages.append(control.rstrip("\n") + "\nFilename: pool/%s\nSize: %d\nSHA256: %s\n"
+                        % (name, os.path.getsize(deb), sha256(deb)))
+    bindir = os.path.join(repo, "dists", "stable", "main", "binary-%s" % arch)
+    os.makedirs(bindir)
+    with open(os.path.join(bindir, "Packages"), "w", encoding="utf-8") as fh:
+        fh.write("\n".join(packages))
+    rel = "main/binary-%s/Packages" % arch
+    release = ("Origin: gopherops-test-fixture\nLabel: gopherops-test-fixture\nSuite: stable\nCodename: stable\n"
+               "Date: %s\nArchitectures: %s\nComponents: main\nSHA256:\n %s %d %s\n"
+               % (email.utils.formatdate(usegmt=True), arch, sha256(os.path.join(bindir, "Packages")),
+                  os.path.getsize(os.path.join(bindir, "Packages")), rel))
+    with open(os.path.join(repo, "dists", "stable", "Release"), "w", encoding="utf-8") as fh:
+        fh.write(release)
+    subprocess.run(["gpg", "--batch", "--yes", "--local-user", uid, "--clearsign", "-o",
+                    os.path.join(repo, "dists", "stable", "InRelease"), os.path.join(repo, "dists", "stable", "Release")],
+                   env=env, check=True, capture_output=True)
+    return repo, keys["fixture-repo.asc"], keys["other.asc"]
+
+
+def cleanup():
+    on_host("apt-mark unhold %s >/dev/null 2>&1; dpkg --purge %s >/dev/null 2>&1; "
+            "rm -rf /etc/filebeat /var/lib/filebeat /etc/apt/sources.list.d/elastic.sources /etc/apt/keyrings/elastic.asc "
+            "/var/cache/apt/archives/%s_* %s /etc/systemd/system/filebeat.service.d; true" % (FIXTURE, FIXTURE, FIXTURE, REPO_ON_HOST))
+
+
+@pytest.fixture(scope="module")
+def fixtures(tmp_path_factory, lab):  # pylint: disable=unused-argument
+    if shutil.which("dpkg-deb") is None or shutil.which("gpg") is None:
+        pytest.fail("these tests need dpkg-deb and gpg on the controller (Debian: dpkg, gpg)")
+    workdir = str(tmp_path_factory.mktemp("filebeat"))
+    debs = {v: make_deb(workdir, v) for v in ("8.15.3", "8.15.4")}
+    repo, key, other = make_signed_repo(workdir, list(debs.values()))
+    cleanup()
+    subprocess.run(["docker", "cp", repo, "%s:%s" % (CONTAINER, REPO_ON_HOST)], check=True, capture_output=True)
+    yield {"debs": debs, "key": key, "other_key": other}
+    cleanup()
+
+
+def run_role(**extra):
+    base = {"target": HOST, "filebeat_services": [{"name": "ssh", "mode": "systemd"}],
+            "filebeat_output": {"type": "file", "path": "/var/tmp/filebeat-out"}, "filebeat_env": "lab",
+            "filebeat_package_name": FIXTURE, "filebeat_manage_service": False, "filebeat_validate": False}
+    base.update(extra)
+    return playbook(PLAY, extra_vars=base)
+
+
+def installed():
+    out = on_host("dpkg-query -W -f='${db:Status-Status} ${Version}' %s" % FIXTURE, check=False).stdout
+    return out.split(" ", 1)[1] if out.startswith("installed ") else ""
+
+
+def held():
+    return FIXTURE in on_host("apt-mark showhold").stdout.split()
+
+
+def test_bad_settings_are_refused_before_the_host_changes(fixtures):
+    run = run_role(filebeat_install="package", filebeat_version="8.15",
+                   filebeat_package_src=fixtures["debs"]["8.15.3"], filebeat_package_sha256="0" * 64,
+                   filebeat_output={"type": "elasticsearch", "hosts": [], "secrets": {"password": SECRET}},
+                   filebeat_services=[{"name": "ssh"}, {"name": "not-deployed-here"}])
+    assert run.rc != 0
+    for text in ("filebeat_version must be an exact version such as 8.15.3",
+                 "filebeat_output.hosts must list at least one host for the elasticsearch output",
+                 "filebeat_output.username must be set with a password",
+                 "its sha256 is not filebeat_package_sha256"):
+        assert text in run.out, text
+    assert SECRET not in run.out
+    assert installed() == "" and on_host("test -e /etc/filebeat", check=False).returncode != 0
+    # settings that are fine, but a service and a TLS file the host does not have
+    run = run_role(filebeat_install="package", filebeat_version="8.15.3",
+                   filebeat_package_src=fixtures["debs"]["8.15.3"], filebeat_package_sha256=sha256(fixtures["debs"]["8.15.3"]),
+                   filebeat_output={"type": "logstash", "hosts": ["ls:5044"], "tls": {"certificate_authorities": ["/etc/nope/ca.pem"]}},
+                   filebeat_services=[{"name": "ssh"}, {"name": "not-deployed-here"}])
+    assert run.rc != 0
+    assert "filebeat_services lists not-deployed-here, which %s does not run" % HOST in run.out, run.out[-3000:]
+    assert "filebeat_output.tls names files that %s does not have: /etc/nope/ca.pem" % HOST in run.out
+    assert installed() == "" and on_host("test -e /etc/filebeat", check=False).returncode != 0
+
+
+def test_install_from_a_package_file_then_hold_and_rerun_unchanged(fixtures):
+    deb = fixtures["debs"]["8.15.3"]
+    run = run_role(filebeat_install="package", filebeat_version="8.15.3", filebeat_package_src=deb,
+                   filebeat_package_sha256=sha256(deb))
+    assert run.rc == 0, run.out[-4000:]
+    assert installed() == "8.15.3" and held()
+    stat = on_host("stat -c '%U:%G %a' /etc/filebeat/filebeat.yml").stdout.strip()
+    assert stat == "root:root 640"
+    config = yaml.safe_load(on_host("cat /etc/filebeat/filebeat.yml").stdout)
+    assert config["output.file"] == {"path": "/var/tmp/filebeat-out"}
+    assert config["filebeat.inputs"] == [{
+        "type": "journald", "id": "ssh-journald", "include_matches": {"match": ["_SYSTEMD_UNIT=ssh.service"]},
+        "fields": {"app": "ssh", "env": "lab"}, "fields_under_root": False}]
+    # the same settings again change nothing
+    run = run_role(filebeat_install="package", filebeat_version="8.15.3", filebeat_package_src=deb,
+                   filebeat_package_sha256=sha256(deb))
+    assert run.rc == 0 and run.changed(HOST) == 0, run.out[-4000:]
+
+
+def test_the_repository_is_deb822_with_its_own_key_and_upgrades_are_explicit(fixtures):
+    repo = dict(filebeat_install="repo", filebeat_repo_url="file://%s" % REPO_ON_HOST, filebeat_repo_key=fixtures["key"])
+    # a held 8.15.3 is upgraded only because the version names 8.15.4
+    run = run_role(filebeat_version="8.15.4", **repo)
+    assert run.rc == 0, run.out[-4000:]
+    assert installed() == "8.15.4" and held()
+    sources = on_host("cat /etc/apt/sources.list.d/elastic.sources").stdout
+    assert "URIs: file://%s" % REPO_ON_HOST in sources and "Signed-By: /etc/apt/keyrings/elastic.asc" in sources
+    assert on_host("cat /etc/apt/keyrings/elastic.asc").stdout == open(fixtures["key"], encoding="ascii").read()
+    assert on_host("ls /etc/apt/trusted.gpg.d/ 2>/dev/null; test ! -e /etc/apt/trusted.gpg && echo no-legacy-keyring").stdout.strip() \
+        .endswith("no-legacy-keyring")
+    # going back is refused unless asked for, before anything changes
+    run = run_role(filebeat_version="8.15.3", **repo)
+    assert run.rc != 0 and "filebeat_version 8.15.3 would be a downgrade: set filebeat_allow_downgrade=true" in run.out
+    assert installed() == "8.15.4"
+    run = run_role(filebeat_version="8.15.3", filebeat_allow_downgrade=True, **repo)
+    assert run.rc == 0, run.out[-4000:]
+    assert installed() == "8.15.3" and held()
+    # a repository whose signature does not verify against the key is refused by apt
+    other = dict(repo, filebeat_repo_key=fixtures["other_key"])
+    run = run_role(filebeat_version="8.15.4", **other)
+    assert run.rc != 0 and ("NO_PUBKEY" in run.out or "not signed" in run.out or "signature" in run.out), run.out[-3000:]
+    assert installed() == "8.15.3"
+
+
+def test_secrets_need_the_keystore_first_and_never_reach_the_file(fixtures):
+    deb = fixtures["debs"]["8.15.3"]
+    before = on_host("cat /etc/filebeat/filebeat.yml", check=False).stdout
+    run = run_role(filebeat_install="package", filebeat_version="8.15.3", filebeat_package_src=deb,
+                   filebeat_package_sha256=sha256(deb),
+                   filebeat_output={"type": "elasticsearch", "hosts": ["https://es:9200"], "username": "fb",
+                                    "secrets": {"password": SECRET}})
+    # no Filebeat here, so the keystore cannot be filled: the run stops there, before filebeat.yml
+    assert run.rc != 0
+    assert "filebeat keystore create failed" in run.out or "No such file or directory" in run.out, run.out[-3000:]
+    assert SECRET not in run.out
+    assert on_host("cat /etc/filebeat/filebeat.yml", check=False).stdout == before
+    assert on_host("grep -r %s /etc /var/lib 2>/dev/null" % SECRET, check=False).stdout == ""
