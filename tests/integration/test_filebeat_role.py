@@ -209,7 +209,7 @@ def test_the_repository_is_deb822_with_its_own_key_and_upgrades_are_explicit(fix
     assert run.rc == 0, run.out[-4000:]
     assert installed() == "8.15.3" and held()
     # a repository whose signature does not verify against the key is refused by apt
-    other = dict(repo, filebeat_repo_key=fixtures["other_key"])
+    other = {**repo, "filebeat_repo_key": fixtures["other_key"]}
     run = run_role(filebeat_version="8.15.4", **other)
     assert run.rc != 0 and ("NO_PUBKEY" in run.out or "not signed" in run.out or "signature" in run.out), run.out[-3000:]
     assert installed() == "8.15.3"

@@ -32,8 +32,8 @@ if result["changed"] and mode == "apply":
             fail("filebeat %s failed: cannot run %s (%s); the keystore needs Filebeat installed (filebeat_binary)"
                  % (" ".join(args[:2]), binary, exc.strerror))
         if res.returncode != 0:
-            fail("filebeat %s failed (rc=%d): %s" % (" ".join(args[:2]), res.returncode,
-                                                      (res.stderr or res.stdout).strip()[-500:]))
+            detail = (res.stderr or res.stdout).strip()[-500:]
+            fail("filebeat %s failed (rc=%d): %s" % (" ".join(args[:2]), res.returncode, detail))
 
     fb("keystore", "create", "--force")
     for key in sorted(entries):

@@ -11,7 +11,7 @@ out = {"version": "", "missing": [], "absent_services": [], "keystore_digest": "
 try:
     res = subprocess.run(["dpkg-query", "-W", "-f=${db:Status-Status} ${Version}", req["package"]],
                          capture_output=True, text=True, check=False)
-    status, _, version = res.stdout.partition(" ")
+    status, _sep, version = res.stdout.partition(" ")
     if res.returncode == 0 and status == "installed":
         out["version"] = version.strip()
 except OSError:
