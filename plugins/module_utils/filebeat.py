@@ -195,6 +195,9 @@ def _output(output, problems, keystore):
         problems.append("filebeat_output.username must be set with a password for the elasticsearch output.")
     if kind == "elasticsearch" and settings.get("password") and settings.get("api_key"):
         problems.append("filebeat_output: use a password or an api_key for the elasticsearch output, not both.")
+    if kind == "file" and output.get("tls"):
+        problems.append("filebeat_output.tls does not apply to the file output; drop it.")
+        return {"output.%s" % kind: settings}, []
     ssl, paths = _tls(kind, output.get("tls"), problems, keystore)
     settings.update(ssl)
     return {"output.%s" % kind: settings}, paths

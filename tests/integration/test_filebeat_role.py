@@ -130,12 +130,12 @@ def fixtures(tmp_path_factory, lab):  # pylint: disable=unused-argument
     cleanup()
 
 
-def run_role(**extra):
+def run_role(*args, **extra):
     base = {"target": HOST, "filebeat_services": [{"name": "ssh", "mode": "systemd"}],
             "filebeat_output": {"type": "file", "path": "/var/tmp/filebeat-out"}, "filebeat_env": "lab",
             "filebeat_package_name": FIXTURE, "filebeat_manage_service": False, "filebeat_validate": False}
     base.update(extra)
-    return playbook(PLAY, extra_vars=base)
+    return playbook(PLAY, *args, extra_vars=base)
 
 
 def installed():
@@ -173,8 +173,13 @@ def test_bad_settings_are_refused_before_the_host_changes(fixtures):
 
 def test_install_from_a_package_file_then_hold_and_rerun_unchanged(fixtures):
     deb = fixtures["debs"]["8.15.3"]
-    run = run_role(filebeat_install="package", filebeat_version="8.15.3", filebeat_package_src=deb,
-                   filebeat_package_sha256=sha256(deb))
+    args = dict(filebeat_install="package", filebeat_version="8.15.3", filebeat_package_src=deb,
+                filebeat_package_sha256=sha256(deb))
+    # check mode on a host without the package says what would change and changes nothing
+    run = run_role("--check", "--diff", **args)
+    assert run.rc == 0 and run.changed(HOST) > 0, run.out[-4000:]
+    assert installed() == "" and on_host("test -e /etc/filebeat/filebeat.yml", check=False).returncode != 0
+    run = run_role(**args)
     assert run.rc == 0, run.out[-4000:]
     assert installed() == "8.15.3" and held()
     stat = on_host("stat -c '%U:%G %a' /etc/filebeat/filebeat.yml").stdout.strip()
@@ -184,10 +189,16 @@ def test_install_from_a_package_file_then_hold_and_rerun_unchanged(fixtures):
     assert config["filebeat.inputs"] == [{
         "type": "journald", "id": "ssh-journald", "include_matches": {"match": ["_SYSTEMD_UNIT=ssh.service"]},
         "fields": {"app": "ssh", "env": "lab"}, "fields_under_root": False}]
-    # the same settings again change nothing
-    run = run_role(filebeat_install="package", filebeat_version="8.15.3", filebeat_package_src=deb,
-                   filebeat_package_sha256=sha256(deb))
-    assert run.rc == 0 and run.changed(HOST) == 0, run.out[-4000:]
+    # the same settings again change nothing, in check mode or not
+    for extra in (("--check", "--diff"), ()):
+        run = run_role(*extra, **args)
+        assert run.rc == 0 and run.changed(HOST) == 0, run.out[-4000:]
+    # a package file that is another version than filebeat_version is refused, not installed
+    other = fixtures["debs"]["8.15.4"]
+    run = run_role(filebeat_install="package", filebeat_version="8.15.5", filebeat_package_src=other,
+                   filebeat_package_sha256=sha256(other))
+    assert run.rc != 0 and "Check that the package file holds the package and version asked for" in run.out
+    assert installed() == "8.15.3"
 
 
 def test_the_repository_is_deb822_with_its_own_key_and_upgrades_are_explicit(fixtures):
@@ -199,8 +210,8 @@ def test_the_repository_is_deb822_with_its_own_key_and_upgrades_are_explicit(fix
     sources = on_host("cat /etc/apt/sources.list.d/elastic.sources").stdout
     assert "URIs: file://%s" % REPO_ON_HOST in sources and "Signed-By: /etc/apt/keyrings/elastic.asc" in sources
     assert on_host("cat /etc/apt/keyrings/elastic.asc").stdout == open(fixtures["key"], encoding="ascii").read()
-    assert on_host("ls /etc/apt/trusted.gpg.d/ 2>/dev/null; test ! -e /etc/apt/trusted.gpg && echo no-legacy-keyring").stdout.strip() \
-        .endswith("no-legacy-keyring")
+    # nothing in apt's global trust: the key is trusted for this source only
+    assert "elastic" not in on_host("ls -A /etc/apt/trusted.gpg.d/ /etc/apt/ 2>/dev/null; true").stdout.replace("elastic.sources", "")
     # going back is refused unless asked for, before anything changes
     run = run_role(filebeat_version="8.15.3", **repo)
     assert run.rc != 0 and "filebeat_version 8.15.3 would be a downgrade: set filebeat_allow_downgrade=true" in run.out
@@ -208,6 +219,8 @@ def test_the_repository_is_deb822_with_its_own_key_and_upgrades_are_explicit(fix
     run = run_role(filebeat_version="8.15.3", filebeat_allow_downgrade=True, **repo)
     assert run.rc == 0, run.out[-4000:]
     assert installed() == "8.15.3" and held()
+    run = run_role(filebeat_version="8.15.3", filebeat_allow_downgrade=True, **repo)
+    assert run.rc == 0 and run.changed(HOST) == 0, run.out[-4000:]
     # a repository whose signature does not verify against the key is refused by apt
     other = {**repo, "filebeat_repo_key": fixtures["other_key"]}
     run = run_role(filebeat_version="8.15.4", **other)
@@ -218,7 +231,7 @@ def test_the_repository_is_deb822_with_its_own_key_and_upgrades_are_explicit(fix
 def test_secrets_need_the_keystore_first_and_never_reach_the_file(fixtures):
     deb = fixtures["debs"]["8.15.3"]
     before = on_host("cat /etc/filebeat/filebeat.yml", check=False).stdout
-    run = run_role(filebeat_install="package", filebeat_version="8.15.3", filebeat_package_src=deb,
+    run = run_role("-vvv", filebeat_install="package", filebeat_version="8.15.3", filebeat_package_src=deb,
                    filebeat_package_sha256=sha256(deb),
                    filebeat_output={"type": "elasticsearch", "hosts": ["https://es:9200"], "username": "fb",
                                     "secrets": {"password": SECRET}})

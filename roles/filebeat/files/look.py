@@ -1,13 +1,13 @@
 # What the filebeat role needs to know about a host, in one round trip (run as `python3 -c`, the
 # request as JSON in argv[1]): the installed package version, which named paths are missing,
-# which services are deployed, and the digest of the keystore this role last filled.
+# which services are deployed, and whether this role filled the keystore before.
 import json
 import os
 import subprocess
 import sys
 
 req = json.loads(sys.argv[1])
-out = {"version": "", "missing": [], "absent_services": [], "keystore_digest": "", "binary": os.path.exists(req["binary"])}
+out = {"version": "", "missing": [], "absent_services": [], "keystore_known": False, "binary": os.path.exists(req["binary"])}
 try:
     res = subprocess.run(["dpkg-query", "-W", "-f=${db:Status-Status} ${Version}", req["package"]],
                          capture_output=True, text=True, check=False)
@@ -30,9 +30,5 @@ for svc in req["services"]:
             found = False
     if not found:
         out["absent_services"].append(svc["name"])
-try:
-    with open(req["digest_file"], encoding="ascii") as fh:
-        out["keystore_digest"] = fh.read().strip()
-except OSError:
-    pass
+out["keystore_known"] = os.path.exists(req["digest_file"])
 print(json.dumps(out))

@@ -39,7 +39,8 @@ def rendered(result):
     return text, yaml.safe_load(text)
 
 
-@pytest.mark.parametrize("services,output,tls", list(itertools.product(SERVICES, OUTPUTS, [False, True])))
+@pytest.mark.parametrize("services,output,tls", [c for c in itertools.product(SERVICES, OUTPUTS, [False, True])
+                                                 if not (c[1] == "file" and c[2])])
 def test_every_input_and_output_combination(services, output, tls):
     out = dict(OUTPUTS[output], tls=TLS) if tls else dict(OUTPUTS[output])
     result = build(services=SERVICES[services], output=out, env="prod",
@@ -121,6 +122,7 @@ def test_processors_and_settings_pass_through():
     ({"extra_inputs": [{"id": "hello-journald", "paths": ["/x.log"]}]}, "input ids must be unique; used twice: hello-journald"),
     ({"settings": {"output.console": {}}}, "filebeat_settings must not set output.console"),
     ({"processors": {"add_host_metadata": {}}}, "filebeat_processors must be a list"),
+    ({"output": dict(OUTPUTS["file"], tls={"certificate_authorities": ["/ca.pem"]})}, "filebeat_output.tls does not apply to the file output"),
 ])
 def test_bad_settings_are_named(kwargs, expected):
     args = {"services": SERVICES["systemd"], "output": OUTPUTS["logstash"]}
