@@ -82,11 +82,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return 0
 }
 
-// serve runs the HTTP server until ctx is done or SIGINT/SIGTERM arrives,
-// then drains and shuts down gracefully.
+// serve runs the HTTP server until ctx is done or SIGTERM/SIGINT arrives,
+// then shuts down gracefully. SIGTERM (and a cancelled ctx) first waits out
+// DRAIN_DELAY with /readyz answering 503, so that load balancers polling it
+// stop sending requests; SIGINT skips that wait, for a caller that has
+// already taken this instance out of its load balancer.
 func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	sigc := make(chan os.Signal, 1)
+	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigc)
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
@@ -105,16 +109,22 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	var sig os.Signal
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+	case sig = <-sigc:
 	}
-	stop() // a second signal terminates the process immediately
+	signal.Stop(sigc) // a second signal terminates the process immediately
 
 	srv.StartDraining()
-	logger.Info("draining", "drain_delay", cfg.DrainDelay.String())
-	time.Sleep(cfg.DrainDelay)
+	if sig == os.Interrupt {
+		logger.Info("stopping without the drain delay", "signal", "SIGINT")
+	} else {
+		logger.Info("draining", "drain_delay", cfg.DrainDelay.String())
+		time.Sleep(cfg.DrainDelay)
+	}
 
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)

@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -329,5 +331,39 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), testToken) {
 		t.Error("logs leak the API token")
+	}
+}
+
+// SIGTERM waits out DRAIN_DELAY; SIGINT (the instance is already out of its
+// load balancer) shuts down without it.
+func TestServeSignals(t *testing.T) {
+	for _, tc := range []struct {
+		sig       syscall.Signal
+		wantDrain bool
+	}{{syscall.SIGTERM, true}, {syscall.SIGINT, false}} {
+		var logs bytes.Buffer
+		cfg := testConfig(t, map[string]string{
+			"LISTEN_ADDR": "127.0.0.1:0", "API_TOKEN": testToken, "DRAIN_DELAY": "600ms",
+		})
+		done := make(chan error, 1)
+		go func() { done <- serve(context.Background(), cfg, slog.New(slog.NewJSONHandler(&logs, nil))) }()
+		time.Sleep(100 * time.Millisecond) // let serve install its signal handler
+		start := time.Now()
+		if err := syscall.Kill(os.Getpid(), tc.sig); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("%v: serve: %v", tc.sig, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%v: serve did not return", tc.sig)
+		}
+		took := time.Since(start)
+		drained := strings.Contains(logs.String(), `"msg":"draining"`)
+		if drained != tc.wantDrain || (tc.wantDrain && took < 600*time.Millisecond) || (!tc.wantDrain && took >= 600*time.Millisecond) {
+			t.Errorf("%v: drained=%v after %v, want drain=%v:\n%s", tc.sig, drained, took, tc.wantDrain, logs.String())
+		}
 	}
 }

@@ -213,22 +213,33 @@ def journal_tail(unit, lines):
     return text.splitlines()[-lines:]
 
 
+FIRST_RETRY = 0.05
+
+
 def run_check(params, probe, clock=time.monotonic, sleep=time.sleep):
-    """Probe until params['successes'] consecutive good answers or params['timeout'] passes."""
+    """Probe until params['successes'] consecutive good answers or params['timeout'] passes.
+    Until the first good answer the wait between probes starts at FIRST_RETRY and doubles up to
+    params['interval'] (a service that starts in 100 ms is seen then, not an interval later);
+    from the first good answer on, probes are params['interval'] apart."""
     if params["delay"]:
         sleep(params["delay"])
     start = clock()
     attempts = streak = 0
     status, last = None, ""
+    seen_good = False
+    backoff = min(FIRST_RETRY, params["interval"])
     while True:
         attempts += 1
         status, last, good = probe(params)
+        seen_good = seen_good or good
         streak = streak + 1 if good else 0
         if streak >= params["successes"]:
             return True, attempts, clock() - start, status, last
-        if clock() - start + params["interval"] > params["timeout"]:
+        pause = params["interval"] if seen_good else backoff
+        backoff = min(backoff * 2, params["interval"])
+        if clock() - start + pause > params["timeout"]:
             return False, attempts, clock() - start, status, last
-        sleep(params["interval"])
+        sleep(pause)
 
 
 def unhealthy_line(target, timeout, attempts, successes, last):

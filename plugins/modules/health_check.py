@@ -80,7 +80,7 @@ options:
     type: float
     default: 0
   interval:
-    description: Seconds between probes.
+    description: Seconds between probes once one has passed; until then the first retry comes after 0.05 s and the wait doubles up to this.
     type: float
     default: 1
   timeout:

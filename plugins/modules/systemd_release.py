@@ -116,7 +116,7 @@ options:
     type: float
     default: 30
   health_interval:
-    description: Seconds between probes.
+    description: Seconds between probes once one has passed; until then the first retry comes after 0.05 s and the wait doubles up to this.
     type: float
     default: 0.5
   health_successes:
@@ -127,6 +127,21 @@ options:
     description: Seconds to wait after a restart before the first probe.
     type: float
     default: 0
+  drained_stop_signal:
+    description:
+      - Set this only when the caller has taken the host out of its load balancer before this task (the
+        rollout role does so when it drives HAProxy). The running service is then sent this signal (for
+        example C(SIGINT)) instead of its unit's C(KillSignal), the module waits until it has stopped
+        (at most O(stop_wait) seconds, after which the unit's own stop takes over) and starts it again.
+      - For a service that waits out a drain delay on SIGTERM so that load balancers polling its
+        readiness can let it go, and stops at once on this signal; with nothing left to drain that
+        wait is only lost time.
+      - Unset, a restart is C(systemctl restart).
+    type: str
+  stop_wait:
+    description: Seconds to wait for the service to stop after O(drained_stop_signal).
+    type: float
+    default: 90
   probe:
     description: Where the checks run. C(controller) is handled by the action plugin.
     type: str
@@ -253,6 +268,7 @@ needs_upload:
 import grp
 import os
 import pwd
+import re
 import shutil
 import time
 
@@ -268,6 +284,7 @@ from ansible_collections.gopherops.baremetal.plugins.module_utils.release_files 
     install_binary, load, manifest_differs, now, prune, save, service_paths, switch_current)
 
 BACKUP_DIR = ".previous"
+SIGNAL_NAME = re.compile(r"^(SIG)?[A-Z][A-Z0-9]*([+-][0-9]+)?$|^[0-9]{1,2}$")
 
 
 class Failure(Exception):
@@ -424,8 +441,22 @@ class Host(object):
         if not self.check:
             if enable and not self.service_state()[1]:
                 self.systemctl("enable", self.unit_name)
-            self.systemctl("restart", self.unit_name)
+            self.restart_unit()
         self.timings["restart"] = round(time.monotonic() - start, 3)
+
+    def restart_unit(self):
+        """systemctl restart; with drained_stop_signal, first that signal and a wait until the
+        service has stopped (the host is already out of its load balancer)."""
+        sig = self.p["drained_stop_signal"]
+        if sig and self.service_state()[0]:
+            self.systemctl("kill", "--kill-who=main", "--signal=" + sig, self.unit_name)
+            deadline = time.monotonic() + self.p["stop_wait"]
+            while time.monotonic() < deadline:
+                state = self.m.run_command(["systemctl", "is-active", self.unit_name])[1].strip()
+                if state not in ("active", "deactivating", "reloading", "refreshing"):
+                    break
+                time.sleep(0.05)
+        self.systemctl("restart", self.unit_name)
 
     def probe(self, checks, key="health"):
         start = time.monotonic()
@@ -527,7 +558,7 @@ def switch_back(h, manifest, target):
     h.restore_backups()
     switch_current(h.base, target)
     manifest = rel.activate(manifest, target, h.stamp)
-    h.systemctl("restart", h.unit_name)
+    h.restart_unit()
     to_version = manifest["releases"][target].get("version")
     return manifest, retarget_checks(h.p["checks"], h.p["version"], to_version)
 
@@ -585,6 +616,8 @@ def main():
             health_interval=dict(type="float", default=0.5),
             health_successes=dict(type="int", default=2),
             health_delay=dict(type="float", default=0),
+            drained_stop_signal=dict(type="str"),
+            stop_wait=dict(type="float", default=90),
             probe=dict(type="str", default="host", choices=["host", "controller"]),
             rollback_on_failure=dict(type="bool", default=True),
             to=dict(type="str"),
@@ -607,6 +640,8 @@ def main():
         if p["state"] == "deployed" and not (module.check_mode and not p["sha256"]) and (
                 len(p["sha256"]) != 64 or set(p["sha256"]) - set("0123456789abcdef")):
             raise Failure("sha256 must be 64 lowercase hex digits, got %r" % p["sha256"])
+        if p["drained_stop_signal"] and not SIGNAL_NAME.match(p["drained_stop_signal"]):
+            raise Failure("drained_stop_signal must be a signal name such as SIGINT, got %r" % p["drained_stop_signal"])
         if p["keep_releases"] < 1:
             raise Failure("keep_releases must be at least 1")
         if p["health_timeout"] <= 0 or p["health_interval"] <= 0 or p["health_successes"] < 1:

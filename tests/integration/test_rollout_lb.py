@@ -10,7 +10,8 @@ import pytest
 
 from conftest import get_json, playbook
 from prober import Prober, haproxy_servers
-from test_deploy import manifest
+from test_deploy import manifest, ssh
+from test_rollout_lock_audit import audit_lines
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +54,13 @@ def test_v1_then_v2_with_zero_failed_requests_and_a_no_op_rerun(lab, lb):
     # each host was taken out of HAProxy for its deploy and is back in rotation
     assert run.out.count("TASK [gopherops.baremetal.rollout : Take the batch out of the load balancer]") == 3, run.out[-3000:]
     assert all(st == "UP" for st, _n in haproxy_servers(lb["container"]).values())
+    # and, being out of HAProxy already, was stopped with go_service_drained_stop_signal (SIGINT in the
+    # lab): no wait for the service's own 2 s DRAIN_DELAY
+    for host in hosts:
+        line = audit_lines(lab, host)[-1]
+        assert line["to"].startswith("2.0.1-") and line["timings"]["restart"] < 1.5, line
+        journal = ssh(lab, host, "sudo journalctl -u hello --since '-5min' -o cat | grep -c 'stopping without the drain delay'")
+        assert int(journal.stdout.strip() or 0) >= 1, journal.stdout + journal.stderr
     # And a rerun changes nothing, not even HAProxy
     with Prober(lb["http"]) as prober:
         again = playbook("deploy.yml", extra_vars={"app_version": "2.0.1"})

@@ -152,7 +152,19 @@ def test_gives_up_at_the_deadline_with_the_last_answer():
         p, scripted([False] * 10), clock=fake.clock, sleep=fake.sleep)
     assert not ok and status == 503 and last == "bad"
     assert fake.sleeps[0] == 2  # grace period before the first probe
-    assert attempts == 5 and elapsed == 4  # probes at 0, 1, 2, 3 and 4 s
+    # until a first good answer the waits double from 0.05 s up to the interval
+    assert fake.sleeps[1:] == pytest.approx([0.05, 0.1, 0.2, 0.4, 0.8, 1, 1])
+    assert attempts == 8 and elapsed == pytest.approx(3.55)  # the next probe would be past 4 s
+
+
+def test_quick_first_probes_then_the_interval_between_successes():
+    fake = FakeTime()
+    p = dict(delay=0, interval=0.5, timeout=30, successes=2)
+    ok, attempts, elapsed, status, last = hc.run_check(
+        p, scripted([False, False, True, False, True, True]), clock=fake.clock, sleep=fake.sleep)
+    # a good answer ends the quick probing: a failure after it waits the whole interval
+    assert ok and attempts == 6
+    assert fake.sleeps == pytest.approx([0.05, 0.1, 0.5, 0.5, 0.5])
 
 
 def test_json_lookup_lists():
