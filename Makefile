@@ -18,7 +18,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export GOTOOLCHAIN := local
 
 .PHONY: help demo test venv collection host-deps lab-image lab-up lab-down lab-purge lab-status deploy \
-        unit sanity lint molecule integration integration-paramiko build-collection clean
+        unit sanity lint molecule integration integration-paramiko build-collection ee-context clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -91,6 +91,10 @@ test: ## every test layer, with a summary
 build-collection: venv ## build the Galaxy tarball into .build/dist
 	mkdir -p .build/dist
 	$(BIN)/ansible-galaxy collection build --force --output-path .build/dist
+
+ee-context: build-collection ## the execution environment's build context in .build/ee (then: podman build .build/ee)
+	cp "$$(ls -t .build/dist/gopherops-baremetal-[0-9]*.tar.gz | head -1)" .build/dist/gopherops-baremetal.tar.gz
+	$(BIN)/ansible-builder create -f ee/execution-environment.yml --context .build/ee
 
 clean: lab-down ## remove the lab, the virtualenv and build outputs
 	rm -rf .build .venv

@@ -9,7 +9,7 @@ import re
 import socket
 import subprocess
 
-from conftest import get_json, playbook
+from conftest import Background, get_json, playbook
 from test_deploy import VERSION, manifest, ssh
 
 LOCK = "/var/lib/gopherops/locks/hello.lock"
@@ -125,3 +125,24 @@ def test_a_lock_left_by_a_dead_process_of_this_controller_is_taken_over(lab, tmp
     assert len(lines) == 1 and lines[0]["result"] == "ok" and lines[0]["app"] == "hello"
     assert sorted(lines[0]["hosts"]) == hosts and set(lines[0]["hosts"].values()) <= {"unchanged", "deployed"}
     assert oct(audit.stat().st_mode & 0o777) == "0o640"
+
+
+def test_two_slices_deploy_at_once(lab):
+    # AWX job slicing runs the same template over disjoint parts of the inventory at the same time;
+    # here two runs over two halves of the lab, on one controller with one build directory
+    hosts = sorted(lab["hosts"])
+    halves = [hosts[: len(hosts) // 2], hosts[len(hosts) // 2:]]
+    version = "1.0.9-sliced"
+    runs = [Background("deploy.yml", "--limit", ",".join(half), extra_vars={"app_version": version}) for half in halves]
+    results = [run.finish() for run in runs]
+    # Then neither waits for or stops the other (locks are per host), and both slices end on one release:
+    # the build is reproducible, so both runs made the same binary and the same release id
+    for run in results:
+        assert run.rc == 0, run.out[-4000:]
+    assert {get_json(lab["hosts"][h])["version"] for h in hosts} == {version}
+    assert len({manifest(lab, h)["active"] for h in hosts}) == 1
+    run_ids = [{audit_lines(lab, h)[-1]["run_id"] for h in half} for half in halves]
+    assert all(len(ids) == 1 for ids in run_ids) and run_ids[0] != run_ids[1], run_ids
+    # And a run over the whole fleet finds nothing to do
+    again = playbook("deploy.yml", extra_vars={"app_version": version})
+    assert again.rc == 0 and sum(r["changed"] for r in again.recap.values()) == 0, again.out[-4000:]
