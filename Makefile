@@ -71,6 +71,7 @@ sanity: venv ## ansible-test sanity on a copy placed at ansible_collections/goph
 
 lint: venv collection ## ansible-lint (production profile) and yamllint
 	$(BIN)/yamllint -s .
+	$(BIN)/antsibull-changelog lint
 	ANSIBLE_HOME=$(TOOL_HOME) $(BIN)/ansible-lint --offline --profile production
 
 molecule: venv collection host-deps lab-image ## molecule scenarios on lab containers, verified with testinfra

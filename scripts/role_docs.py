@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Write docs/roles/<role>.md from each role's meta/argument_specs.yml (one table per entry point).
 
     python3 scripts/role_docs.py           # write the files

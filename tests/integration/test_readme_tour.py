@@ -28,7 +28,7 @@ def test_every_tour_command_runs_and_does_what_it_says(lab):
         pytest.skip("the tour addresses the default lab (inventories/lab); LAB_INVENTORY points elsewhere")
     lb_port = str(next(iter(lab["lb"].values()))["http"])
     commands = tour_commands()
-    assert len(commands) == 8, commands   # the expectations below follow the README line by line
+    assert len(commands) == 9, commands   # the expectations below follow the README line by line
     script = []
     for i, cmd in enumerate(commands):
         script.append("echo '@@step %d'; %s; echo \"@@rc $?\"" % (i, cmd.replace(DEFAULT_LB_PORT, lb_port)))
@@ -42,17 +42,17 @@ def test_every_tour_command_runs_and_does_what_it_says(lab):
         num, rest = part.split("\n", 1)
         out, rc = rest.rsplit("@@rc ", 1)
         steps[int(num)] = (int(rc.strip()), out)
-    assert sorted(steps) == list(range(8)), proc.stdout[-4000:]
+    assert sorted(steps) == list(range(9)), proc.stdout[-4000:]
     for i, (rc, out) in steps.items():
         assert rc == 0, "tour step %d (%s) exited %d:\n%s" % (i, commands[i], rc, out[-3000:])
     apps = sorted(lab["hosts"])
-    plan, deploy = steps[1][1], steps[2][1]
-    assert all(re.search(r"\b%s\b.*\s1\.1\.0-[0-9a-f]{8}\b" % h, plan) for h in apps), plan[-3000:]
-    assert '"version":"1.1.0"' in steps[3][1].replace(" ", ""), steps[3][1]
-    assert all(re.search(r"%s\s+running.*-> 1\.1\.0" % h, steps[4][1]) for h in apps), steps[4][1]
-    audit = json.loads(steps[5][1].strip().splitlines()[-1])
+    plan, deploy = steps[2][1], steps[3][1]
+    assert all(re.search(r"\b%s\b.*\s1\.1\.0-(unbuilt|[0-9a-f]{8})\b" % h, plan) for h in apps), plan[-3000:]
+    assert '"version":"1.1.0"' in steps[4][1].replace(" ", ""), steps[4][1]
+    assert all(re.search(r"%s\s+running.*-> 1\.1\.0" % h, steps[5][1]) for h in apps), steps[5][1]
+    audit = json.loads(steps[6][1].strip().splitlines()[-1])
     assert audit["version"] == "1.1.0" and audit["result"] == "ok", audit
     assert audit["hosts"] == {h: "deployed" for h in apps}, audit
-    assert "changed=" in deploy and '"version":"1.0.0"' in steps[7][1].replace(" ", ""), steps[7][1]
+    assert "changed=" in deploy and '"version":"1.0.0"' in steps[8][1].replace(" ", ""), steps[8][1]
     for host in apps:
         assert get_json(lab["hosts"][host])["version"] == "1.0.0"

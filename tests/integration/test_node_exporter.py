@@ -1,0 +1,159 @@
+"""node_exporter on lab hosts through the shared exporter installer: Debian's package on one host;
+on another a release archive made by the test from that package's real binary, served from a
+directory on the controller through the cache with its sha256. Basic auth, idempotence, the
+sandbox score, a damaged cached archive and bad settings stopping the run before any change."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import tarfile
+
+import pytest
+import yaml
+
+from conftest import INVENTORY, ROOT, playbook
+
+PLAY = os.path.join(ROOT, "tests", "integration", "files", "node_exporter.yml")
+PASSWORD = "scrape-password-for-the-lab"
+
+
+def lab_hosts():
+    with open(os.path.join(INVENTORY, "hosts.yml"), encoding="utf-8") as fh:
+        hosts = yaml.safe_load(fh)["all"]["children"]["app"]["hosts"]
+    names = sorted(hosts)
+    return [(n, hosts[n]["lab_container"]) for n in names[:2]]
+
+
+(PKG_HOST, PKG_CT), (TAR_HOST, TAR_CT) = lab_hosts()
+
+
+def on(container, command, check=True):
+    proc = subprocess.run(["docker", "exec", container, "sh", "-c", command], text=True, capture_output=True,
+                          timeout=300, check=False)
+    if check:
+        assert proc.returncode == 0, "%s: %s %s" % (command, proc.stdout, proc.stderr)
+    return proc
+
+
+def metrics(container, auth=None):
+    """(status, body) of /metrics, asked from the host itself."""
+    script = ("import urllib.request,base64,sys\n"
+              "r=urllib.request.Request('http://127.0.0.1:9100/metrics')\n"
+              "a=sys.argv[1] if len(sys.argv)>1 else ''\n"
+              "if a: r.add_header('Authorization','Basic '+base64.b64encode(a.encode()).decode())\n"
+              "try:\n  resp=urllib.request.urlopen(r,timeout=5); print(resp.status); print(resp.read().decode()[:200000])\n"
+              "except urllib.error.HTTPError as e:\n  print(e.code)\n")
+    proc = subprocess.run(["docker", "exec", container, "python3", "-c", script] + ([auth] if auth else []),
+                          text=True, capture_output=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    status, _sep, body = proc.stdout.partition("\n")
+    return int(status), body
+
+
+def run(host, **extra):
+    return playbook(PLAY, extra_vars=dict(extra, target=host))
+
+
+@pytest.fixture(scope="module")
+def package_install():
+    res = run(PKG_HOST, node_exporter_install="package", node_exporter_version="",
+              node_exporter_flags=["--collector.processes"])
+    assert res.rc == 0, res.out[-4000:]
+    return res
+
+
+@pytest.fixture(scope="module")
+def archive(package_install, tmp_path_factory):  # pylint: disable=unused-argument,redefined-outer-name
+    """A release archive as Prometheus lays it out, made from the package's real binary (a test fixture
+    in its packing only), in a 'mirror' directory on the controller, and its sha256."""
+    version = on(PKG_CT, "dpkg-query -W -f '${Version}' prometheus-node-exporter").stdout.split("-")[0].split("+")[0]
+    work = tmp_path_factory.mktemp("exporter")
+    binary = work / "node_exporter"
+    subprocess.run(["docker", "cp", "%s:/usr/bin/prometheus-node-exporter" % PKG_CT, str(binary)], check=True)
+    mirror = work / "mirror"
+    mirror.mkdir()
+    top = "node_exporter-%s.linux-amd64" % version
+    path = mirror / ("%s.tar.gz" % top)
+    with tarfile.open(path, "w:gz") as tar:
+        tar.add(binary, arcname="%s/node_exporter" % top)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return {"version": version, "url": str(mirror) + "/{asset}", "sha256": digest, "cache": str(work / "cache"),
+            "asset": path.name}
+
+
+def tarball_vars(archive, **extra):  # pylint: disable=redefined-outer-name
+    settings = dict(node_exporter_install="tarball", node_exporter_version=archive["version"], node_exporter_url=archive["url"],
+                    node_exporter_checksums={"amd64": archive["sha256"]}, node_exporter_cache_dir=archive["cache"],
+                    node_exporter_basic_auth_users={"prometheus": PASSWORD})
+    settings.update(extra)
+    return settings
+
+
+def test_the_package_runs_with_its_flags_sandboxed_and_a_rerun_changes_nothing(package_install):
+    assert "node_exporter_build_info" in metrics(PKG_CT)[1]
+    args = on(PKG_CT, "cat /etc/default/prometheus-node-exporter").stdout
+    assert 'ARGS="--web.listen-address=:9100 --collector.textfile.directory=/var/lib/node_exporter/textfile --collector.processes"' in args
+    assert on(PKG_CT, "systemctl show -p ProtectSystem --value prometheus-node-exporter").stdout.strip() == "strict"
+    again = run(PKG_HOST, node_exporter_install="package", node_exporter_version="", node_exporter_flags=["--collector.processes"])
+    assert again.rc == 0 and again.changed(PKG_HOST) == 0, again.out[-4000:]
+
+
+def test_the_archive_installs_through_the_cache_with_basic_auth(archive):  # pylint: disable=redefined-outer-name
+    res = run(TAR_HOST, **tarball_vars(archive))
+    assert res.rc == 0, res.out[-4000:]
+    assert os.path.exists(os.path.join(archive["cache"], archive["asset"]))
+    # Then only a scraper with the password gets the metrics
+    assert metrics(TAR_CT)[0] == 401
+    assert metrics(TAR_CT, "prometheus:wrong")[0] == 401
+    status, body = metrics(TAR_CT, "prometheus:" + PASSWORD)
+    assert status == 200 and "node_exporter_build_info" in body
+    # and web.yml holds a bcrypt hash, never the password; the unit is sandboxed like the Go service
+    web = on(TAR_CT, "stat -c '%U:%G %a' /etc/node_exporter/web.yml; cat /etc/node_exporter/web.yml").stdout
+    assert web.startswith("root:node_exporter 640") and "$2b$" in web and PASSWORD not in web
+    score = on(TAR_CT, "systemd-analyze security node_exporter.service --no-pager | tail -1").stdout
+    assert float(score.split("service:")[1].split()[0]) <= 2.0, score
+    # And a rerun changes nothing: same binary (not sent again), same hash, no restart
+    pid = on(TAR_CT, "systemctl show -p MainPID --value node_exporter").stdout.strip()
+    again = run(TAR_HOST, **tarball_vars(archive))
+    assert again.rc == 0 and again.changed(TAR_HOST) == 0, again.out[-4000:]
+    assert on(TAR_CT, "systemctl show -p MainPID --value node_exporter").stdout.strip() == pid
+    assert PASSWORD not in again.out
+
+
+def test_a_damaged_cached_archive_stops_the_run_before_any_change(archive):  # pylint: disable=redefined-outer-name
+    unit = on(TAR_CT, "cat /etc/systemd/system/node_exporter.service").stdout
+    cached = os.path.join(archive["cache"], archive["asset"])
+    with open(cached, "r+b") as fh:
+        fh.seek(100)
+        byte = fh.read(1)
+        fh.seek(100)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    try:
+        res = run(TAR_HOST, **tarball_vars(archive, node_exporter_flags=["--collector.processes"]))
+        assert res.rc != 0
+        flat = " ".join(res.out.split())
+        assert "No host was changed. The archive %s has sha256" % cached in flat, res.out[-3000:]
+        assert "Remove it to fetch it again" in flat
+        assert on(TAR_CT, "cat /etc/systemd/system/node_exporter.service").stdout == unit
+    finally:
+        os.remove(cached)   # fetched again, and checked, by the next run
+
+
+def test_bad_settings_and_a_flag_the_exporter_rejects(archive):  # pylint: disable=redefined-outer-name
+    unit = on(TAR_CT, "cat /etc/systemd/system/node_exporter.service").stdout
+    res = run(TAR_HOST, **tarball_vars(archive, node_exporter_version="latest", node_exporter_flags=["collector.systemd"],
+                                       node_exporter_basic_auth_users={"prometheus": ""}))
+    assert res.rc != 0
+    flat = " ".join(res.out.split())
+    for part in ("prometheus_exporter_version must be an exact version", "'collector.systemd' is not a flag",
+                 "prometheus has no password"):
+        assert part in flat, (part, res.out[-3000:])
+    # a well-formed flag that node_exporter does not know: its own error is shown and the unit stays
+    res = run(TAR_HOST, **tarball_vars(archive, node_exporter_flags=["--collector.sytemd"]))
+    assert res.rc != 0
+    flat = " ".join(res.out.split())
+    assert "rejects its command line" in flat and "unknown long flag '--collector.sytemd'" in flat, res.out[-3000:]
+    assert on(TAR_CT, "cat /etc/systemd/system/node_exporter.service").stdout == unit
+    assert metrics(TAR_CT, "prometheus:" + PASSWORD)[0] == 200
