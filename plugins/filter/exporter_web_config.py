@@ -53,6 +53,8 @@ def exporter_web_config(users, existing=None, tls=None):
     except ImportError:
         raise AnsibleFilterError("exporter_web_config: basic auth needs the Python package bcrypt on the controller "
                                  "(pip install bcrypt)")
+    except ValueError as exc:
+        raise AnsibleFilterError("exporter_web_config: a password cannot be hashed with bcrypt: %s" % exc)
     return ex.web_config(tls or {}, hashed)
 
 

@@ -40,6 +40,15 @@ options:
     type: list
     elements: str
     default: ["@privileged", "@resources"]
+  protect_home:
+    description: C(ProtectHome=) - C(yes) hides C(/home), C(/root) and C(/run/user); C(read-only) shows them read-only.
+    type: str
+    choices: ["yes", read-only]
+    default: "yes"
+  protect_proc:
+    description: Hide other users' processes in C(/proc) (C(ProtectProc=invisible)).
+    type: bool
+    default: true
   syscall_errno:
     description:
       - Make a denied system call fail with this error (for example C(EPERM)) instead of killing the process.
@@ -66,13 +75,14 @@ from ansible_collections.gopherops.baremetal.plugins.module_utils.systemd_unit i
 
 
 def systemd_hardening(read_write_paths, capabilities=None, address_families=None, private_tmp=True, denied_syscalls=None,
-                      syscall_errno=None):
+                      syscall_errno=None, protect_home="yes", protect_proc=True):
     for name, value in (("read_write_paths", read_write_paths), ("capabilities", capabilities or []),
                         ("address_families", address_families or []), ("denied_syscalls", denied_syscalls or [])):
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v and " " not in v for v in value):
             raise AnsibleFilterError("systemd_hardening: %s must be a list of words without spaces, got %r" % (name, value))
     return hardening_lines(read_write_paths, capabilities or (), address_families or DEFAULT_FAMILIES, bool(private_tmp),
-                           DEFAULT_DENIED if denied_syscalls is None else denied_syscalls, syscall_errno or None)
+                           DEFAULT_DENIED if denied_syscalls is None else denied_syscalls, syscall_errno or None,
+                           "read-only" if protect_home == "read-only" else "yes", bool(protect_proc))
 
 
 class FilterModule:

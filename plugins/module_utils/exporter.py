@@ -12,7 +12,8 @@ import re
 VERSION = re.compile(r"^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 ARCHES = ("amd64", "arm64", "armv5", "armv6", "armv7", "386", "ppc64le", "s390x", "riscv64", "mips64le")
-FLAG = re.compile(r"^--[a-z0-9][a-z0-9._-]*(=.*)?$", re.S)
+FLAG = re.compile(r"^--[a-z0-9][a-z0-9._-]*(=[^\n\r]*)?$")
+BCRYPT_MAX = 72
 
 
 class ExporterError(ValueError):
@@ -82,9 +83,10 @@ def problems(name, version, install, flags, checksums, arches, users, tls):
         out.append("%sname must be a lower-case binary name such as node_exporter, got %r." % (prefix, name))
     if install not in ("package", "tarball"):
         out.append("%sinstall must be package or tarball, got %r." % (prefix, install))
-    if install == "tarball" or version:
-        if not VERSION.match(str(version or "")):
-            out.append("%sversion must be an exact version such as 1.8.2, got %r." % (prefix, version))
+    if install == "tarball" and not VERSION.match(str(version or "")):
+        out.append("%sversion must be an exact version such as 1.8.2, got %r." % (prefix, version))
+    if install == "package" and version and not re.match(r"^[0-9][0-9A-Za-z.+~:-]*$", str(version)):
+        out.append("%sversion must be a package version or its start, such as 1.5 or 1.5.0-1, got %r." % (prefix, version))
     if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
         out.append("%sflags must be a list of strings such as --collector.systemd, got %r." % (prefix, flags))
     else:
@@ -108,6 +110,13 @@ def problems(name, version, install, flags, checksums, arches, users, tls):
                 out.append("%sbasic_auth_users: %r is not a user name." % (prefix, user))
             if password is None or str(password) == "":
                 out.append("%sbasic_auth_users: %s has no password; give one (from a vault) or remove the user." % (prefix, user))
+            elif len(str(password).encode("utf-8")) > BCRYPT_MAX:
+                out.append("%sbasic_auth_users: the password of %s is longer than bcrypt's %d bytes." % (prefix, user, BCRYPT_MAX))
+        if users:
+            try:
+                import bcrypt  # noqa: F401 pylint: disable=import-outside-toplevel,unused-import
+            except ImportError:
+                out.append("%sbasic_auth_users needs the Python package bcrypt on the controller (pip install bcrypt)." % prefix)
     if bool(tls.get("cert_file")) != bool(tls.get("key_file")):
         out.append("%stls_cert_file and %stls_key_file go together: set both or neither." % (prefix, prefix))
     return out

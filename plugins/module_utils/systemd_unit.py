@@ -11,7 +11,7 @@ DEFAULT_DENIED = ("@privileged", "@resources")
 
 
 def hardening_lines(read_write_paths=(), capabilities=(), address_families=DEFAULT_FAMILIES, private_tmp=True,
-                    denied_syscalls=DEFAULT_DENIED, syscall_errno=None):
+                    denied_syscalls=DEFAULT_DENIED, syscall_errno=None, protect_home="yes", protect_proc=True):
     """The [Service] lines that confine a network daemon: no new privileges, only `capabilities`,
     a read-only system except `read_write_paths`, no devices, kernel knobs or foreign namespaces,
     only `address_families`, and the system calls of a service without `denied_syscalls` (a denied
@@ -21,7 +21,7 @@ def hardening_lines(read_write_paths=(), capabilities=(), address_families=DEFAU
              "CapabilityBoundingSet=" + caps,
              "AmbientCapabilities=" + caps,
              "ProtectSystem=strict",
-             "ProtectHome=yes"]
+             "ProtectHome=" + protect_home]
     if read_write_paths:
         lines.append("ReadWritePaths=" + " ".join(read_write_paths))
     if private_tmp:
@@ -32,9 +32,10 @@ def hardening_lines(read_write_paths=(), capabilities=(), address_families=DEFAU
               "ProtectKernelLogs=yes",
               "ProtectControlGroups=yes",
               "ProtectClock=yes",
-              "ProtectHostname=yes",
-              "ProtectProc=invisible",
-              "RestrictAddressFamilies=" + " ".join(address_families),
+              "ProtectHostname=yes"]
+    if protect_proc:
+        lines.append("ProtectProc=invisible")
+    lines += ["RestrictAddressFamilies=" + " ".join(address_families),
               "RestrictNamespaces=yes",
               "RestrictRealtime=yes",
               "RestrictSUIDSGID=yes",

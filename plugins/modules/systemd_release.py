@@ -132,14 +132,18 @@ options:
       - Set this only when the caller has taken the host out of its load balancer before this task (the
         rollout role does so when it drives HAProxy). The running service is then sent this signal (for
         example C(SIGINT)) instead of its unit's C(KillSignal), the module waits until it has stopped
-        (at most O(stop_wait) seconds, after which the unit's own stop takes over) and starts it again.
+        (at most O(stop_wait) seconds) and starts it again. When the service has no running process to signal,
+        it is restarted as usual.
       - For a service that waits out a drain delay on SIGTERM so that load balancers polling its
         readiness can let it go, and stops at once on this signal; with nothing left to drain that
         wait is only lost time.
       - Unset, a restart is C(systemctl restart).
     type: str
   stop_wait:
-    description: Seconds to wait for the service to stop after O(drained_stop_signal).
+    description:
+      - Seconds to wait for the service to stop after O(drained_stop_signal); then C(systemctl restart) stops it
+        the unit's way (KillSignal, then SIGKILL after C(TimeoutStopSec=)). The go_service role passes its
+        C(go_service_stop_timeout).
     type: float
     default: 90
   probe:
@@ -448,8 +452,9 @@ class Host(object):
         """systemctl restart; with drained_stop_signal, first that signal and a wait until the
         service has stopped (the host is already out of its load balancer)."""
         sig = self.p["drained_stop_signal"]
-        if sig and self.service_state()[0]:
-            self.systemctl("kill", "--kill-who=main", "--signal=" + sig, self.unit_name)
+        # a process that already exited (a crash loop) has nothing to signal: then restart as usual
+        if sig and self.service_state()[0] and self.m.run_command(
+                ["systemctl", "kill", "--kill-who=main", "--signal=" + sig, self.unit_name])[0] == 0:
             deadline = time.monotonic() + self.p["stop_wait"]
             while time.monotonic() < deadline:
                 state = self.m.run_command(["systemctl", "is-active", self.unit_name])[1].strip()

@@ -52,14 +52,13 @@ def metrics(container, auth=None):
     return int(status), body
 
 
-def run(host, **extra):
-    return playbook(PLAY, extra_vars=dict(extra, target=host))
+def run(host, *args, **extra):
+    return playbook(PLAY, *args, extra_vars=dict(extra, target=host))
 
 
 @pytest.fixture(scope="module")
 def package_install():
-    res = run(PKG_HOST, node_exporter_install="package", node_exporter_version="",
-              node_exporter_flags=["--collector.processes"])
+    res = run(PKG_HOST, node_exporter_install="package", node_exporter_flags=["--collector.processes"])
     assert res.rc == 0, res.out[-4000:]
     return res
 
@@ -96,7 +95,7 @@ def test_the_package_runs_with_its_flags_sandboxed_and_a_rerun_changes_nothing(p
     args = on(PKG_CT, "cat /etc/default/prometheus-node-exporter").stdout
     assert 'ARGS="--web.listen-address=:9100 --collector.textfile.directory=/var/lib/node_exporter/textfile --collector.processes"' in args
     assert on(PKG_CT, "systemctl show -p ProtectSystem --value prometheus-node-exporter").stdout.strip() == "strict"
-    again = run(PKG_HOST, node_exporter_install="package", node_exporter_version="", node_exporter_flags=["--collector.processes"])
+    again = run(PKG_HOST, node_exporter_install="package", node_exporter_flags=["--collector.processes"])
     assert again.rc == 0 and again.changed(PKG_HOST) == 0, again.out[-4000:]
 
 
@@ -116,7 +115,7 @@ def test_the_archive_installs_through_the_cache_with_basic_auth(archive):  # pyl
     assert float(score.split("service:")[1].split()[0]) <= 2.0, score
     # And a rerun changes nothing: same binary (not sent again), same hash, no restart
     pid = on(TAR_CT, "systemctl show -p MainPID --value node_exporter").stdout.strip()
-    again = run(TAR_HOST, **tarball_vars(archive))
+    again = run(TAR_HOST, "-vvv", "--diff", **tarball_vars(archive))
     assert again.rc == 0 and again.changed(TAR_HOST) == 0, again.out[-4000:]
     assert on(TAR_CT, "systemctl show -p MainPID --value node_exporter").stdout.strip() == pid
     assert PASSWORD not in again.out

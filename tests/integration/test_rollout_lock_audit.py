@@ -141,8 +141,12 @@ def test_two_slices_deploy_at_once(lab):
         assert run.rc == 0, run.out[-4000:]
     assert {get_json(lab["hosts"][h])["version"] for h in hosts} == {version}
     assert len({manifest(lab, h)["active"] for h in hosts}) == 1
-    run_ids = [{audit_lines(lab, h)[-1]["run_id"] for h in half} for half in halves]
+    lines = [[audit_lines(lab, h)[-1] for h in half] for half in halves]
+    run_ids = [{line["run_id"] for line in half} for half in lines]
     assert all(len(ids) == 1 for ids in run_ids) and run_ids[0] != run_ids[1], run_ids
+    # the two runs overlapped in time: one did not wait for the other to finish
+    spans = [(min(x["started"] for x in half), max(x["finished"] for x in half)) for half in lines]
+    assert spans[0][0] < spans[1][1] and spans[1][0] < spans[0][1], spans
     # And a run over the whole fleet finds nothing to do
     again = playbook("deploy.yml", extra_vars={"app_version": version})
     assert again.rc == 0 and sum(r["changed"] for r in again.recap.values()) == 0, again.out[-4000:]

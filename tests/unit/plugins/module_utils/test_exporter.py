@@ -40,13 +40,20 @@ def test_problems_name_each_variable():
     ok = ex.problems("node_exporter", "1.8.2", "tarball", ["--collector.systemd"], SUMS,
                      [{"goarch": "amd64"}, {"goarch": "arm64"}], {"prom": "pw"}, {})
     assert ok == []
-    bad = ex.problems("Node Exporter", "latest", "zip", ["collector.systemd", 3], {}, [], {"prom": "", "a:b": "x"},
-                      {"cert_file": "/etc/x.crt"})
+    bad = ex.problems("Node Exporter", "latest", "zip", ["collector.systemd", 3], {}, [],
+                      {"prom": "", "a:b": "x", "long": "x" * 73}, {"cert_file": "/etc/x.crt"})
     text = " ".join(bad)
     for part in ("prometheus_exporter_name", "prometheus_exporter_install must be package or tarball",
-                 "prometheus_exporter_version must be an exact version", "prometheus_exporter_flags must be a list of strings",
-                 "prom has no password", "'a:b' is not a user name", "tls_cert_file and prometheus_exporter_tls_key_file go together"):
+                 "prometheus_exporter_flags must be a list of strings", "prom has no password", "'a:b' is not a user name",
+                 "the password of long is longer than bcrypt's 72 bytes",
+                 "tls_cert_file and prometheus_exporter_tls_key_file go together"):
         assert part in text, (part, bad)
+    assert "exact version" in " ".join(ex.problems("node_exporter", "latest", "tarball", [], {}, [], {}, {}))
+    # a package takes its own version strings, or a start of one, or none
+    for version in ("", "1.5", "1.5.0-1+b6"):
+        assert ex.problems("node_exporter", version, "package", [], {}, [], {}, {}) == [], version
+    assert "package version" in " ".join(ex.problems("node_exporter", "latest!", "package", [], {}, [], {}, {}))
+    assert "is not a flag" in " ".join(ex.problems("node_exporter", "", "package", ["--a=b\n--c"], {}, [], {}, {}))
     # a mixed fleet: the architecture without a sum is named, and a flag typo is named
     bad = ex.problems("node_exporter", "1.8.2", "tarball", ["-collector.systemd"], {"amd64": "1" * 64},
                       [{"goarch": "amd64"}, {"goarch": "arm64"}, {"goarch": "mips"}], {}, {})
@@ -90,5 +97,6 @@ def test_denied_system_calls_can_be_narrowed():
     assert "SystemCallFilter=~@privileged @resources" in hardening_lines([])
     assert "SystemCallFilter=~@privileged" in hardening_lines([], denied_syscalls=["@privileged"])
     assert not any(x.startswith("SystemCallFilter=~") for x in hardening_lines([], denied_syscalls=[]))
-    lines = hardening_lines([], syscall_errno="EPERM")
+    lines = hardening_lines([], syscall_errno="EPERM", protect_home="read-only", protect_proc=False)
     assert lines[-2:] == ["SystemCallErrorNumber=EPERM", "UMask=0077"]
+    assert "ProtectHome=read-only" in lines and not any(x.startswith("ProtectProc") for x in lines)
