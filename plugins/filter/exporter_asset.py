@@ -57,7 +57,7 @@ def exporter_asset(target, name, version, url_template, checksums):
     try:
         arch = ex.target_arch(target)
         return {"arch": arch, "asset": ex.asset_name(name, version, arch),
-                "dir": "%s-%s.linux-%s" % (name, version, arch),
+                "dir": ex.asset_dir(name, version, arch),
                 "url": ex.asset_url(url_template, name, version, arch),
                 "sha256": ex.checksum_for(checksums or {}, name, version, arch)}
     except ex.ExporterError as exc:

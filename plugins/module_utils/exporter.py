@@ -20,9 +20,14 @@ class ExporterError(ValueError):
     pass
 
 
+def asset_dir(name, version, arch):
+    """The top directory inside a release archive: node_exporter-1.8.2.linux-amd64."""
+    return "%s-%s.linux-%s" % (name, version, arch)
+
+
 def asset_name(name, version, arch):
     """The release archive of Prometheus' exporters: node_exporter-1.8.2.linux-amd64.tar.gz."""
-    return "%s-%s.linux-%s.tar.gz" % (name, version, arch)
+    return asset_dir(name, version, arch) + ".tar.gz"
 
 
 def asset_url(template, name, version, arch):
