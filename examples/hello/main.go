@@ -50,6 +50,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 
+	if !*showVersion {
+		var err error
+		if getenv, err = withEnvFile(getenv, os.ReadFile); err != nil {
+			fmt.Fprintf(stderr, "hello: %v\n", err)
+			return 2
+		}
+	}
+
 	switch {
 	case *showVersion:
 		b, _ := json.Marshal(map[string]string{

@@ -367,3 +367,68 @@ func TestServeSignals(t *testing.T) {
 		}
 	}
 }
+
+func TestParseEnvFile(t *testing.T) {
+	// the first lines are what the collection's env file renderer writes
+	text := "# secret names: API_TOKEN\n" +
+		"API_TOKEN=\"a\\\"b\\\\c\\$d\\`e\"\n" +
+		"LISTEN_ADDR=\":9090\"\n" +
+		"MULTI=\"line one\nline two\"\n" +
+		"; another comment\n" +
+		"  BARE = value with spaces   \n" +
+		"SINGLE='it''s'\n" +
+		"JOINED=one\\\ntwo\n" +
+		"KEEP=\"back\\slash\"\n" +
+		"1BAD=skipped\n" +
+		"LISTEN_ADDR=\":9191\"\n" +
+		"NOEQUALS\n" +
+		"EMPTY="
+	want := map[string]string{
+		"API_TOKEN":   "a\"b\\c$d`e",
+		"LISTEN_ADDR": ":9191",
+		"MULTI":       "line one\nline two",
+		"BARE":        "value with spaces",
+		"SINGLE":      "its",
+		"JOINED":      "onetwo",
+		"KEEP":        "back\\slash",
+		"EMPTY":       "",
+	}
+	got := parseEnvFile(text)
+	if len(got) != len(want) {
+		t.Errorf("parsed %d names %v, want %d", len(got), got, len(want))
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+}
+
+func TestEnvFile(t *testing.T) {
+	healthy := httptest.NewServer(newServer(testConfig(t, nil), nil).Handler())
+	defer healthy.Close()
+	port := healthy.URL[strings.LastIndex(healthy.URL, ":")+1:]
+	path := t.TempDir() + "/hello.env"
+	if err := os.WriteFile(path, []byte("LISTEN_ADDR=\":"+port+"\"\nAPI_TOKEN=\"from-file\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	env := map[string]string{"ENV_FILE": path}
+	getenv := func(k string) string { return env[k] }
+	if code := run(context.Background(), []string{"-healthcheck"}, getenv, &out, &out); code != 0 {
+		t.Errorf("-healthcheck with LISTEN_ADDR from ENV_FILE: exit code %d: %s", code, out.String())
+	}
+
+	// the process environment wins over the file
+	env["API_TOKEN"] = "from-env"
+	merged, err := withEnvFile(getenv, os.ReadFile)
+	if err != nil || merged("API_TOKEN") != "from-env" || merged("LISTEN_ADDR") != ":"+port {
+		t.Errorf("withEnvFile: API_TOKEN=%q LISTEN_ADDR=%q err=%v", merged("API_TOKEN"), merged("LISTEN_ADDR"), err)
+	}
+
+	out.Reset()
+	env["ENV_FILE"] = path + ".missing"
+	if code := run(context.Background(), nil, getenv, &out, &out); code != 2 || !strings.Contains(out.String(), "ENV_FILE") {
+		t.Errorf("missing ENV_FILE: exit code %d, output %q; want 2 naming ENV_FILE", code, out.String())
+	}
+}
