@@ -347,11 +347,15 @@ def container_running(name):
 
 
 def container_matches(cname, image, host):
-    """Whether a running lab container has the image and loopback ports this lab asks for."""
-    proc = docker("inspect", "--format", "{{.Config.Image}}|{{json .HostConfig.PortBindings}}", cname, check=False)
+    """Whether a running lab container has the image, the volume and loopback ports this lab asks for."""
+    proc = docker("inspect", "--format", "{{.Config.Image}}|{{json .Config.Volumes}}{{json .HostConfig.CapAdd}}|"
+                  "{{json .HostConfig.PortBindings}}", cname, check=False)
     if proc.returncode != 0:
         return False
-    got_image, _sep, bindings = proc.stdout.strip().partition("|")
+    got_image, _sep, rest = proc.stdout.strip().partition("|")
+    volumes, _sep, bindings = rest.partition("|")
+    if "/var/lib/docker" not in volumes or "SYS_PTRACE" not in volumes:
+        return False
     try:
         ports = {k: [(b.get("HostIp"), b.get("HostPort")) for b in v] for k, v in json.loads(bindings).items()}
     except ValueError:
@@ -388,10 +392,15 @@ def start_host(cfg, image, host, pubkey, network):
     docker("run", "-d", "--name", cname, "--hostname", host["name"],
            "--network", network, "--network-alias", host["name"],
            "--label", "%s=%s" % (LABEL, cfg["name"]),
-           "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN",
+           # NET_ADMIN for a Docker engine's bridge inside the host (docker mode), SYS_PTRACE for its
+           # `docker exec` and HEALTHCHECKs (runc joins the container's namespaces through /proc)
+           "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN", "--cap-add", "SYS_PTRACE",
            "--security-opt", "seccomp=unconfined",
            "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--cgroupns=host",
            "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp:exec",
+           # a Docker engine inside a lab host (docker mode) cannot keep its overlay layers on the
+           # host's overlay root file system: a volume of its own, removed with the host
+           "-v", "/var/lib/docker",
            "-e", "container=docker", "--stop-signal", "SIGRTMIN+3",
            "-p", "127.0.0.1:%d:22" % host["ssh_port"],
            "-p", "127.0.0.1:%d:%d" % (host["http_port"], host.get("service_port", APP_PORT)),
