@@ -9,8 +9,8 @@ name: container_problems
 short_description: Every problem of the go_container role's settings, each naming its variable
 version_added: 0.1.0
 description:
-  - Checks docker-mode settings before any host changes and returns one sentence per problem (empty when there
-    is none): a container name Docker refuses, a missing or unusable version, a port that is not
+  - Checks docker-mode settings before any host changes and returns one sentence per problem, empty when there
+    is none. It finds a container name Docker refuses, a missing or unusable version, a port that is not
     C([ip:][host_port:]container_port[/proto]) or a host port published twice, a memory limit Docker cannot read
     (or below its 6 MB minimum), a CPU count that is not a positive number, a user that is not a numeric uid other
     than root, a name in both the plain and the secret environment, no health check, an unknown restart policy,

@@ -280,7 +280,7 @@ from ansible_collections.gopherops.baremetal.plugins.module_utils import contain
 from ansible_collections.gopherops.baremetal.plugins.module_utils import release as rel
 from ansible_collections.gopherops.baremetal.plugins.module_utils.envfile import (
     EnvFileError, masked_lines, parse, render_service_env, secret_names_of)
-from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import atomic_write, sha256_file
+from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import atomic_write
 from ansible_collections.gopherops.baremetal.plugins.module_utils.health import gate, retarget_checks, unhealthy_line
 from ansible_collections.gopherops.baremetal.plugins.module_utils.release_files import (
     load, manifest_differs, now, prune, save, switch_current)
@@ -305,8 +305,8 @@ class Host(object):
         self.stamp = now()
         self.timings = {}
         self.diff = {"before": "", "after": ""}
-        self.result = dict(changed=False, uploaded=False, restarted=False, env_changed=False, pruned=[],
-                           timings=self.timings)
+        self.result = dict(changed=False, uploaded=False, switched=False, restarted=False, env_changed=False,
+                           pruned=[], timings=self.timings)
 
     def changed(self, key=None):
         self.result["changed"] = True
@@ -565,8 +565,8 @@ def fail_message(h, res, logs, rolled_to, rollback_res):
     else:
         msg = unhealthy_line(res["target"], p["health_timeout"], res["attempts"], p["health_successes"],
                              res["last_response"])
-    head = "release %s %s" % (p["release_id"], "did not start" if res.get("target") == "docker run"
-                               else "failed its health check")
+    what = "did not start" if res.get("target") == "docker run" else "failed its health check"
+    head = "release %s %s" % (p["release_id"], what)
     if rolled_to and rollback_res and rollback_res["healthy"]:
         head += " and was rolled back to %s, which is healthy again" % rolled_to
     elif rolled_to:
@@ -688,7 +688,7 @@ def run_rolled_back(h, manifest):
     h.changed("switched")
     if not h.check:
         switch_current(h.base, target)
-    h.start(spec)
+    h.start(spec, p["drained_stop_signal"])
     r["rolled_back_from"] = leaving
     if h.check:
         r["status"] = "pending"

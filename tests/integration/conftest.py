@@ -130,6 +130,23 @@ class Background:
         return Run(self.proc.returncode, "".join(self.lines))
 
 
+def app_hosts():
+    """(name, container) of the lab's app hosts, sorted by name; read at import time by the suites
+    that pick hosts of their own."""
+    with open(os.path.join(INVENTORY, "hosts.yml"), encoding="utf-8") as fh:
+        hosts = yaml.safe_load(fh)["all"]["children"]["app"]["hosts"]
+    return [(name, hosts[name]["lab_container"]) for name in sorted(hosts)]
+
+
+def on(container, command, check=True, timeout=300):
+    """Run a shell command inside a lab host's container (root, no SSH): for looking at a host."""
+    proc = subprocess.run(["docker", "exec", container, "sh", "-c", command], text=True, capture_output=True,
+                          timeout=timeout, check=False)
+    if check:
+        assert proc.returncode == 0, "%s: %s %s" % (command, proc.stdout, proc.stderr)
+    return proc
+
+
 def get_json(port, path="/version"):
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with opener.open("http://127.0.0.1:%d%s" % (port, path), timeout=5) as resp:

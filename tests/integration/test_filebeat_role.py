@@ -21,7 +21,7 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import INVENTORY, ROOT, playbook
+from conftest import ROOT, app_hosts, on, playbook
 
 PLAY = os.path.join(ROOT, "tests", "integration", "files", "filebeat.yml")
 FIXTURE = "gopherops-test-fixture"
@@ -29,23 +29,11 @@ REPO_ON_HOST = "/srv/gopherops-test-fixture-repo"
 SECRET = "fixture-password-that-must-not-leak"
 
 
-def host_and_container():
-    with open(os.path.join(INVENTORY, "hosts.yml"), encoding="utf-8") as fh:
-        inv = yaml.safe_load(fh)
-    hosts = inv["all"]["children"]["app"]["hosts"]
-    name = sorted(hosts)[-1]
-    return name, hosts[name]["lab_container"]
-
-
-HOST, CONTAINER = host_and_container()
+HOST, CONTAINER = app_hosts()[-1]
 
 
 def on_host(command, check=True):
-    proc = subprocess.run(["docker", "exec", CONTAINER, "sh", "-c", command], text=True, capture_output=True,
-                          timeout=120, check=False)
-    if check:
-        assert proc.returncode == 0, "%s: %s" % (command, proc.stderr)
-    return proc
+    return on(CONTAINER, command, check=check, timeout=120)
 
 
 def make_deb(workdir, version):

@@ -11,30 +11,14 @@ import subprocess
 import tarfile
 
 import pytest
-import yaml
 
-from conftest import INVENTORY, ROOT, playbook
+from conftest import ROOT, app_hosts, on, playbook
 
 PLAY = os.path.join(ROOT, "tests", "integration", "files", "node_exporter.yml")
 PASSWORD = "scrape-password-for-the-lab"
 
 
-def lab_hosts():
-    with open(os.path.join(INVENTORY, "hosts.yml"), encoding="utf-8") as fh:
-        hosts = yaml.safe_load(fh)["all"]["children"]["app"]["hosts"]
-    names = sorted(hosts)
-    return [(n, hosts[n]["lab_container"]) for n in names[:2]]
-
-
-(PKG_HOST, PKG_CT), (TAR_HOST, TAR_CT) = lab_hosts()
-
-
-def on(container, command, check=True):
-    proc = subprocess.run(["docker", "exec", container, "sh", "-c", command], text=True, capture_output=True,
-                          timeout=300, check=False)
-    if check:
-        assert proc.returncode == 0, "%s: %s %s" % (command, proc.stdout, proc.stderr)
-    return proc
+(PKG_HOST, PKG_CT), (TAR_HOST, TAR_CT) = app_hosts()[:2]
 
 
 def metrics(container, auth=None):

@@ -1,0 +1,185 @@
+"""Docker mode on lab hosts with a real Docker engine inside: the engine from Debian's package by the
+opt-in docker_engine role, the example service made into a FROM scratch image on the controller and
+sent only when a host lacks it, a second run that sends and restarts nothing, a new release, a
+failing release rolled back, a rollback on request, secrets absent from `docker inspect`, and bad
+input stopped before anything changes. The service runs as "hellod" on host port 8090 so that the
+systemd-mode "hello" of the other suites keeps its port."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+
+import pytest
+
+from conftest import ROOT, app_hosts, on, playbook
+
+PLAY = os.path.join(ROOT, "tests", "integration", "files", "container.yml")
+ROLLBACK = os.path.join(ROOT, "tests", "integration", "files", "container_rollback.yml")
+HOSTS = app_hosts()
+(ONE, ONE_CT), (TWO, TWO_CT) = HOSTS[:2]
+BARE, BARE_CT = HOSTS[2]     # never gets a Docker engine here
+NAME = "hellod"
+BASE = {"go_container_name": NAME, "go_container_port": 8090, "go_container_ports": ["8090:8080"]}
+
+
+def deploy(version, hosts="%s,%s" % (ONE, TWO), *args, **extra):
+    return playbook(PLAY, *args, extra_vars=dict(BASE, app_version=version, container_hosts=hosts, **extra))
+
+
+def served(container):
+    out = on(container, "curl -sf http://127.0.0.1:8090/version").stdout
+    return json.loads(out)["version"]
+
+
+def results(run):
+    """The container_release results printed by -v, per host (the task results that carry sent_bytes)."""
+    found = {}
+    for match in re.finditer(r"^(?:changed|ok|fatal): \[(\w+)\].*? => (\{.*\})$", run.out, re.M):
+        data = json.loads(match.group(2))
+        if "sent_bytes" in data:
+            found[match.group(1)] = data
+    return found
+
+
+def inspect(container):
+    return json.loads(on(container, "docker inspect %s" % NAME).stdout)[0]
+
+
+def test_no_engine_is_named_and_nothing_changes():
+    run = deploy("1.0.0", BARE)
+    assert run.rc != 0
+    assert "no docker command on this host" in run.out and "go_container_manage_engine: true" in run.out
+    assert on(BARE_CT, "test -e /opt/%s" % NAME, check=False).returncode != 0
+
+
+def host_state(container):
+    """What a run could change on a host: Docker's presence, the service's files, its container."""
+    return on(container, "command -v docker; ls -lR --time-style=full-iso /opt/%s /etc/docker 2>&1; "
+                         "docker inspect -f '{{.Id}} {{.State.StartedAt}}' %s 2>&1" % (NAME, NAME), check=False).stdout
+
+
+def test_bad_settings_stop_before_any_host_changes():
+    before = {ct: host_state(ct) for ct in (ONE_CT, TWO_CT)}
+    run = deploy("1.0.0", "%s,%s" % (ONE, TWO), go_container_memory="lots", go_container_user="root",
+                 go_container_manage_engine=True)
+    assert run.rc != 0
+    assert "go_container_memory" in run.out and "go_container_user" in run.out
+    # the settings are checked before the engine role: on a fresh lab not even Docker was installed
+    assert {ct: host_state(ct) for ct in (ONE_CT, TWO_CT)} == before
+
+
+@pytest.fixture(scope="module")
+def first():
+    # a lab this suite ran on before: start from no container, image or release of the service
+    for ct in (ONE_CT, TWO_CT):
+        on(ct, "if command -v docker >/dev/null; then docker rm -f %s; docker images -q %s | xargs -r docker rmi -f; fi; "
+               "rm -rf /opt/%s" % (NAME, NAME, NAME))
+    run = deploy("1.0.0", "%s,%s" % (ONE, TWO), "-v", go_container_manage_engine=True)
+    assert run.rc == 0, run.out[-3000:]
+    return run
+
+
+def test_first_deploy_sends_the_image_once_per_host(first):
+    got = results(first)
+    assert set(got) == {ONE, TWO}
+    for host, ct in ((ONE, ONE_CT), (TWO, TWO_CT)):
+        assert got[host]["status"] == "deployed" and got[host]["uploaded"]
+        assert 0 < got[host]["sent_bytes"] < 8 * 1024 * 1024
+        assert served(ct) == "1.0.0"
+        assert on(ct, "docker inspect -f '{{.State.Health.Status}}' %s" % NAME).stdout.strip() == "healthy"
+
+
+def test_image_is_within_a_megabyte_of_the_binary(first):
+    del first
+    binary = os.path.join(ROOT, ".build", "artifacts", "hello", "1.0.0", "hello_linux_amd64")
+    size = int(on(ONE_CT, "docker image inspect -f '{{.Size}}' $(docker inspect -f '{{.Image}}' %s)" % NAME).stdout)
+    assert abs(size - os.path.getsize(binary)) < 1024 * 1024
+
+
+def test_secrets_stay_out_of_docker_inspect(first, lab):
+    del first
+    token = open(os.path.join(lab["state_dir"], "api_token"), encoding="utf-8").read().strip()
+    data = inspect(ONE_CT)
+    text = json.dumps(data)
+    assert token not in text and "API_TOKEN" not in text
+    assert "ENV_FILE=/run/secrets/%s.env" % NAME in data["Config"]["Env"]
+    mount = [m for m in data["Mounts"] if m["Destination"] == "/run/secrets/%s.env" % NAME][0]
+    assert mount["RW"] is False
+    st = on(ONE_CT, "stat -c '%%a %%u:%%g' %s" % mount["Source"]).stdout.split()
+    assert st == ["600", "65532:65532"]
+    assert token in on(ONE_CT, "cat %s" % mount["Source"]).stdout
+    # the service read it: /version shows the prefix of the token's sha256
+    prefix = hashlib.sha256(token.encode()).hexdigest()[:8]
+    assert json.loads(on(ONE_CT, "curl -sf http://127.0.0.1:8090/version").stdout)["api_token_sha256_prefix"] == prefix
+    assert data["HostConfig"]["ReadonlyRootfs"] is True and data["HostConfig"]["CapDrop"] == ["ALL"]
+    assert data["Config"]["User"] == "65532:65532"
+
+
+def test_second_run_sends_and_restarts_nothing(first):
+    before = {ct: inspect(ct)["Id"] for ct in (ONE_CT, TWO_CT)}
+    run = deploy("1.0.0", "%s,%s" % (ONE, TWO), "-v", "--diff")
+    assert run.rc == 0
+    assert run.changed(ONE) == 0 and run.changed(TWO) == 0
+    got = results(run)
+    assert all(r["sent_bytes"] == 0 and r["status"] == "unchanged" for r in got.values()), got
+    assert {ct: inspect(ct)["Id"] for ct in (ONE_CT, TWO_CT)} == before
+    del first
+
+
+def test_new_release_then_a_failing_one_rolls_back(first):
+    del first
+    run = deploy("1.1.0", "%s,%s" % (ONE, TWO), "-v")
+    assert run.rc == 0, run.out[-3000:]
+    assert all(r["sent_bytes"] > 0 and r["restarted"] for r in results(run).values())
+    assert served(ONE_CT) == served(TWO_CT) == "1.1.0"
+    v11 = inspect(ONE_CT)["Config"]["Labels"]["org.gopherops.release"]
+
+    bad = deploy("1.2.0", ONE, go_container_env={"LISTEN_ADDR": ":8080", "FAIL_HEALTH": "1"})
+    assert bad.rc != 0
+    assert re.search(r"release 1\.2\.0-\w+ failed its health check and was rolled back to %s, which is healthy again"
+                     % re.escape(v11), bad.out), bad.out[-3000:]
+    assert "log of container %s" % NAME in bad.out and "fail-health mode is on" in bad.out
+    assert served(ONE_CT) == "1.1.0"
+    manifest = json.loads(on(ONE_CT, "cat /opt/%s/releases.json" % NAME).stdout)
+    assert manifest["active"] == v11 and any(r.startswith("1.2.0-") for r in manifest["failed"])
+    # the images of both good releases are kept for a rollback
+    assert len(on(ONE_CT, "docker images -q %s" % NAME).stdout.split()) >= 3
+
+
+def test_rollback_on_request_then_forward_again(first):
+    del first
+    run = playbook(ROLLBACK, extra_vars=dict(BASE, app_version="1.1.0", container_hosts=TWO))
+    assert run.rc == 0, run.out[-3000:]
+    assert served(TWO_CT) == "1.0.0"
+    again = deploy("1.1.0", TWO, "-v")
+    assert again.rc == 0
+    got = results(again)[TWO]
+    assert got["sent_bytes"] == 0 and got["restarted"]   # the image was still there
+    assert served(TWO_CT) == "1.1.0"
+
+
+def test_port_taken_by_another_container_changes_nothing(first):
+    del first
+    image = inspect(ONE_CT)["Image"]
+    on(ONE_CT, "docker rm -f squatter >/dev/null 2>&1; docker run -d --name squatter -p 8091:8080 %s" % image)
+    try:
+        before = inspect(ONE_CT)["Id"]
+        run = deploy("1.1.0", ONE, go_container_ports=["8091:8080"], go_container_port=8091)
+        assert run.rc != 0
+        assert "8091" in run.out and "squatter" in run.out
+        assert inspect(ONE_CT)["Id"] == before and served(ONE_CT) == "1.1.0"
+    finally:
+        on(ONE_CT, "docker rm -f squatter", check=False)
+
+
+def test_image_without_healthcheck_is_refused_before_sending(first):
+    del first
+    images = on(ONE_CT, "docker images -q --no-trunc").stdout.split()
+    run = deploy("1.1.0", ONE, go_container_image_healthcheck=[])
+    assert run.rc != 0
+    assert "has no HEALTHCHECK" in run.out and "go_container_require_healthcheck" in run.out
+    assert on(ONE_CT, "docker images -q --no-trunc").stdout.split() == images
+    assert served(ONE_CT) == "1.1.0"
