@@ -33,6 +33,7 @@ ARGUMENT_SPEC = dict(
     lock_dir=dict(type="path", default="/var/lib/gopherops/locks"),
     base_dir=dict(type="path"),
     unit=dict(type="str"),
+    container=dict(type="str"),
     config_dir=dict(type="path"),
     binary_name=dict(type="str"),
     user=dict(type="str"),
@@ -82,6 +83,8 @@ def app_state(app, observed):
     out.update((key, manifest[key]) for key in ("active", "previous", "last_known_good", "failed"))
     out["active"] = observed.get("current") or out["active"]
     out["service_active"] = observed.get("active")
+    if "container" in observed:
+        out["service_active"] = bool((observed["container"] or {}).get("running"))
     observed["last_known_good"] = manifest["last_known_good"]
     out["observed"] = observed
     return out
@@ -135,6 +138,7 @@ class ActionModule(ActionBase):
         audit = p["audit"] if p["audit"] and p["audit_log"] and state != "query" else None
 
         base = dict(path=path, run_id=p["run_id"], app=p["app"], base_dir=p["base_dir"], unit=p["unit"],
+                    container=p["container"],
                     config_dir=p["config_dir"], binary_name=p["binary_name"], user=p["user"], group=p["group"])
         now = datetime.datetime.now(datetime.timezone.utc)
         mine = json.dumps(dict(app=p["app"], run_id=p["run_id"], owner=owner or "unknown", controller=controller,

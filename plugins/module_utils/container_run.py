@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+
+from ansible_collections.gopherops.baremetal.plugins.module_utils.envfile import env_value, render_service_env
 
 LABEL_APP = "org.gopherops.app"
 LABEL_RELEASE = "org.gopherops.release"
@@ -77,10 +80,18 @@ def env_file_target(name):
     return "%s/%s.env" % (ENV_FILE_DIR, name)
 
 
+def _flag(value):
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
 def run_options(p, env_file):
     """The `docker run` options (without --name, the labels and the image) for parameters p of
-    container_release; env_file is the environment file's path on the host."""
-    policy = p["restart_policy"]
+    container_release; env_file is the environment file's path on the host. Values are normalized
+    (numbers and booleans as the module's argument spec would read them), so the controller computes
+    the same options from the role's variables as the module from its parameters."""
+    policy = str(p.get("restart_policy") or "unless-stopped")
     if policy not in RESTART and not re.match(r"^on-failure:[0-9]+$", policy):
         raise SpecError("restart_policy %r: use one of %s or on-failure:N" % (policy, ", ".join(RESTART)))
     opts = ["--restart", policy]
@@ -92,9 +103,12 @@ def run_options(p, env_file):
         opts += ["--cpus", cpus]
     if p.get("user"):
         opts += ["--user", p["user"]]
-    if p.get("read_only", True):
+    if _flag(p.get("read_only", True)):
         opts += ["--read-only", "--tmpfs", "/tmp:rw,noexec,nosuid,size=64m"]
     opts += ["--cap-drop", "ALL", "--security-opt", "no-new-privileges"]
+    if _flag(p.get("host_uts", True)):
+        # the machine's hostname, as in systemd mode (logs, metrics and /version name the host)
+        opts += ["--uts", "host"]
     for cap in p.get("capabilities") or []:
         opts += ["--cap-add", str(cap)]
     if p.get("log_driver"):
@@ -102,7 +116,7 @@ def run_options(p, env_file):
     for key in sorted(p.get("log_options") or {}):
         if not LOG_OPT_RE.match(str(key)):
             raise SpecError("log_options: %r is not a log option name" % (key,))
-        opts += ["--log-opt", "%s=%s" % (key, p["log_options"][key])]
+        opts += ["--log-opt", "%s=%s" % (key, env_value(key, p["log_options"][key]))]
     if p.get("network"):
         opts += ["--network", p["network"]]
     for spec in p.get("ports") or []:
@@ -113,9 +127,9 @@ def run_options(p, env_file):
     opts += ["--mount", "type=bind,source=%s,target=%s,readonly" % (env_file, env_file_target(p["name"]))]
     opts += ["--env", "ENV_FILE=%s" % env_file_target(p["name"])]
     for key in sorted(p.get("env") or {}):
-        opts += ["--env", "%s=%s" % (key, p["env"][key])]
-    if p.get("stop_timeout") is not None:
-        opts += ["--stop-timeout", str(int(p["stop_timeout"]))]
+        opts += ["--env", "%s=%s" % (key, env_value(key, p["env"][key]))]
+    if p.get("stop_timeout") not in (None, ""):
+        opts += ["--stop-timeout", str(int(float(p["stop_timeout"])))]
     opts += [str(a) for a in (p.get("docker_options") or [])]
     return opts
 
@@ -125,6 +139,41 @@ def spec_hash(image_id, options, args, env_sha256):
     arguments, and the environment file's content (its sha256, not its values)."""
     doc = json.dumps({"image": image_id, "options": options, "args": args, "env": env_sha256}, sort_keys=True)
     return hashlib.sha256(doc.encode("utf-8")).hexdigest()[:32]
+
+
+def env_file_path(base_dir, release_id):
+    """Where a release's environment file lives on the host."""
+    return os.path.join(base_dir, "releases", release_id, "env")
+
+
+def env_content(env, secret_env):
+    """The environment file's bytes, as systemd mode writes them."""
+    return render_service_env(env, secret_env).encode("utf-8")
+
+
+def expected_spec(p, image_id):
+    """The spec hash of release p["release_id"] for parameters p (container_release's, or the
+    go_container role's settings under the same names): what the running container's label must say
+    for the host to need no change."""
+    content = env_content(p.get("env") or {}, p.get("secret_env") or {})
+    options = run_options(p, env_file_path(p["base_dir"], p["release_id"]))
+    return spec_hash(image_id, options, [str(a) for a in p.get("args") or []], hashlib.sha256(content).hexdigest())
+
+
+def changes(observed, release_id, spec):
+    """What deploying release_id with this spec hash would change on a host that reported observed
+    (deploy_lock's app_state.observed with its container): switched, restarted, unproven, as
+    container_release would say. Empty: the host runs exactly this release."""
+    observed = observed or {}
+    container = observed.get("container") or {}
+    out = []
+    if observed.get("current") != release_id:
+        out.append("switched")
+    if out or not container.get("running") or container.get("spec") != spec:
+        out.append("restarted")
+    if observed.get("current") == release_id and observed.get("last_known_good") != release_id:
+        out.append("unproven")
+    return out
 
 
 def run_argv(name, release_id, spec, image_id, options, args):

@@ -134,6 +134,11 @@ options:
     description: Read-only root file system with a tmpfs on C(/tmp).
     type: bool
     default: true
+  host_uts:
+    description: Share the host's UTS namespace (C(--uts host)), so the service sees the machine's hostname as in
+      systemd mode rather than the container id. It cannot change it (all capabilities are dropped).
+    type: bool
+    default: true
   docker_options:
     description: More C(docker run) options, added as they are (part of what decides a restart).
     type: list
@@ -268,7 +273,6 @@ pruned:
   elements: str
 """
 
-import hashlib
 import json
 import os
 import re
@@ -389,10 +393,10 @@ class Host(object):
     def write_env(self, rid, uid, gid):
         p = self.p
         try:
-            content = to_bytes(render_service_env(p["env"], p["secret_env"]))
+            content = cr.env_content(p["env"], p["secret_env"])
         except EnvFileError as exc:
             raise Failure(str(exc))
-        path = os.path.join(self.release_dir(rid), "env")
+        path = cr.env_file_path(self.base, rid)
         try:
             with open(path, "rb") as fh:
                 old = fh.read()
@@ -414,7 +418,7 @@ class Host(object):
             self.diff["before"] += "# %s\n%s" % (path, masked_lines(old_env, shown - secret_names_of(old_text))
                                                  if old is not None else "")
             self.diff["after"] += "# %s\n%s" % (path, masked_lines(new_env, shown, changed=keys))
-        return path, hashlib.sha256(content).hexdigest()
+        return path
 
     def write_spec(self, rid, spec):
         path = os.path.join(self.release_dir(rid), SPEC_FILE)
@@ -547,13 +551,13 @@ class Host(object):
         return manifest
 
 
-def release_spec(h, rid, image_id, env_path, env_sha):
+def release_spec(h, rid, image_id, env_path):
     p = h.p
     try:
-        options = cr.run_options(dict(p, user=p["user"]), env_path)
-    except cr.SpecError as exc:
+        options = cr.run_options(p, env_path)
+        spec_id = cr.expected_spec(dict(p, release_id=rid, base_dir=h.base), image_id)
+    except (cr.SpecError, EnvFileError) as exc:
         raise Failure(str(exc))
-    spec_id = cr.spec_hash(image_id, options, p["args"], env_sha)
     return {"release": rid, "image": image_id, "spec": spec_id,
             "argv": cr.run_argv(h.name, rid, spec_id, image_id, options, p["args"]), "ports": p["ports"]}
 
@@ -593,8 +597,8 @@ def deploy(h, manifest, linked):
                           "is on: build the image with one (go_image's healthcheck, e.g. the binary's -healthcheck "
                           "flag) or set go_container_require_healthcheck: false" % p["image_id"])
     uid, gid = h.user_ids(img.get("Config"))
-    env_path, env_sha = h.write_env(rid, uid, gid)
-    spec = release_spec(h, rid, p["image_id"], env_path, env_sha)
+    env_path = h.write_env(rid, uid, gid)
+    spec = release_spec(h, rid, p["image_id"], env_path)
     h.write_spec(rid, spec)
     manifest = rel.record(manifest, rid, p["sha256"] or p["image_id"], h.stamp, p["version"])
     manifest["releases"][rid]["image"] = p["image_id"]
@@ -750,6 +754,7 @@ def main():
             network=dict(type="str", default=""),
             capabilities=dict(type="list", elements="str", default=[]),
             read_only=dict(type="bool", default=True),
+            host_uts=dict(type="bool", default=True),
             docker_options=dict(type="list", elements="str", default=[]),
             args=dict(type="list", elements="str", default=[]),
             stop_timeout=dict(type="int", default=30),

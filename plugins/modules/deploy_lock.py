@@ -84,6 +84,10 @@ options:
   unit:
     description: systemd unit whose state is reported in RV(app_state).
     type: str
+  container:
+    description: Docker mode, the container whose state RV(app_state.observed) reports (C(container) with
+      C(running), C(release) and C(spec) from its labels, or null).
+    type: str
   config_dir:
     description:
       - Directory of the app's environment file (C(<config_dir>/<app>.env)), as in P(gopherops.baremetal.systemd_release#module).

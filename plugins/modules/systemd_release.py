@@ -25,6 +25,8 @@ description:
   - Uses the same manifest (C(<base_dir>/releases.json)) as the M(gopherops.baremetal.release) module.
   - With O(state=rolled_back) it switches to O(to) (or the last known good release), restarts, checks and
     records the release it left as failed. The environment file and unit stay as they are.
+  - A container of the same name that M(gopherops.baremetal.container_release) started (docker mode before) is
+    stopped and removed just before the unit starts, so a host group moves back to systemd mode with one variable.
 author:
   - gopherops maintainers (@gopherops)
 extends_documentation_fragment:
@@ -439,9 +441,24 @@ class Host(object):
         enabled = self.m.run_command(["systemctl", "is-enabled", "--quiet", self.unit_name])[0] == 0
         return active, enabled
 
+    def remove_container_twin(self):
+        """Docker mode before: the container of the same name that container_release started holds
+        the port. Removed just before the unit starts (only a container carrying our label)."""
+        if not self.m.get_bin_path("docker"):
+            return
+        rc, out, _err = self.m.run_command(["docker", "ps", "-aq", "--filter", "name=^/%s$" % self.p["name"],
+                                            "--filter", "label=org.gopherops.app=%s" % self.p["name"]])
+        if rc == 0 and out.strip():
+            self.result["removed_container"] = out.strip()
+            if not self.check:
+                self.m.run_command(["docker", "update", "--restart", "no", self.p["name"]])
+                self.m.run_command(["docker", "stop", "--time", str(int(self.p["stop_wait"])), self.p["name"]])
+                self.m.run_command(["docker", "rm", "--force", self.p["name"]])
+
     def restart(self, enable=True):
         start = time.monotonic()
         self.changed("restarted")
+        self.remove_container_twin()
         if not self.check:
             if enable and not self.service_state()[1]:
                 self.systemctl("enable", self.unit_name)

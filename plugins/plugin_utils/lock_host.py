@@ -107,7 +107,29 @@ def observe(a):
     if a.get("unit"):
         out["active"] = systemctl_ok("is-active", a["unit"])
         out["enabled"] = systemctl_ok("is-enabled", a["unit"])
+    if a.get("container"):
+        out["container"] = container_facts(a["container"])
     return out
+
+
+def container_facts(name):
+    """Docker mode: whether the container runs, and the release and spec its labels name; None when
+    there is no such container or no Docker engine answers."""
+    try:
+        proc = subprocess.run(["docker", "container", "inspect", "--format",
+                               "{{json .Config.Labels}}|{{.State.Running}}", name],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if proc.returncode != 0:
+        return None
+    labels, _sep, running = proc.stdout.decode("utf-8", "replace").strip().rpartition("|")
+    try:
+        labels = json.loads(labels) or {}
+    except ValueError:
+        labels = {}
+    return {"running": running == "true", "release": labels.get("org.gopherops.release"),
+            "spec": labels.get("org.gopherops.spec")}
 
 
 def write_new(path, data):

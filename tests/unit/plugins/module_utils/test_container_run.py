@@ -58,3 +58,39 @@ def test_problems_name_the_variable(key, value, words):
     settings[key] = value
     found = cr.problems(settings)
     assert len(found) == 1 and words in found[0] and "go_container_" in found[0], found
+
+
+def settings(**over):
+    base = dict(BASE, base_dir="/opt/hello", release_id="1.0.0-abcdef12", args=[])
+    base.update(over)
+    return base
+
+
+def test_controller_and_module_compute_the_same_spec():
+    # the role's variables arrive templated (strings for numbers and booleans), the module's parameters
+    # typed by its argument spec: both must name the same container
+    image = "sha256:" + "c" * 64
+    module_side = settings(stop_timeout=30, read_only=True, env={"PORT": 8080, "DEBUG": False})
+    role_side = settings(stop_timeout="30", read_only="True", env={"PORT": "8080", "DEBUG": "false"})
+    assert cr.expected_spec(module_side, image) == cr.expected_spec(role_side, image)
+    assert cr.expected_spec(module_side, image) != cr.expected_spec(settings(read_only=False), image)
+    # a secret's value decides too (through the file's hash), without appearing in the options
+    assert cr.expected_spec(settings(secret_env={"API_TOKEN": "a"}), image) != \
+        cr.expected_spec(settings(secret_env={"API_TOKEN": "b"}), image)
+
+
+@pytest.mark.parametrize("observed, want", [
+    (None, ["switched", "restarted"]),
+    ({"current": "1.0.0-abcdef12", "last_known_good": "1.0.0-abcdef12",
+      "container": {"running": True, "spec": "SPEC"}}, []),
+    ({"current": "1.0.0-abcdef12", "last_known_good": "1.0.0-abcdef12",
+      "container": {"running": False, "spec": "SPEC"}}, ["restarted"]),
+    ({"current": "1.0.0-abcdef12", "last_known_good": "1.0.0-abcdef12",
+      "container": {"running": True, "spec": "OTHER"}}, ["restarted"]),
+    ({"current": "1.0.0-abcdef12", "last_known_good": "0.9.0-00000000",
+      "container": {"running": True, "spec": "SPEC"}}, ["unproven"]),
+    ({"current": "0.9.0-00000000", "last_known_good": "0.9.0-00000000", "container": None},
+     ["switched", "restarted"]),
+])
+def test_changes(observed, want):
+    assert cr.changes(observed, "1.0.0-abcdef12", "SPEC") == want
