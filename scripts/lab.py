@@ -14,8 +14,9 @@ LAB_HTTP_BASE_PORT (18081), LAB_INVENTORY (inventories/lab/hosts.yml),
 LAB_MIRROR (http://deb.debian.org/debian), LAB_LB (1: a host "lb1" with Debian's haproxy in front of
 the app hosts; 0: none).
 
-The load balancer's frontend is published on 127.0.0.1:<LAB_HTTP_BASE_PORT + 32> and its SSH on
-127.0.0.1:<LAB_SSH_BASE_PORT + 32>. Every port is published on 127.0.0.1 only.
+The load balancer's frontend is published on 127.0.0.1:<LAB_HTTP_BASE_PORT + 32>, the registry on the
+same host (Debian's docker-registry, for docker mode) on 127.0.0.1:<LAB_HTTP_BASE_PORT + 33>, and its
+SSH on 127.0.0.1:<LAB_SSH_BASE_PORT + 32>. Every port is published on 127.0.0.1 only.
 """
 
 import argparse
@@ -43,6 +44,10 @@ MAX_HOSTS = 32
 LB_NAME = "lb1"
 LB_PORT = 80
 LB_SOCKET = "/run/haproxy/admin.sock"
+# Debian's docker-registry on the load balancer host, for docker mode's registry transfer: the app
+# hosts pull from lb1:5000 on the lab network; the controller pushes to its loopback port
+REGISTRY_PORT = 5000
+LB_PACKAGES = ["haproxy", "docker-registry"]
 
 # The lab's load balancer: what an operator would have in front of the app hosts, health checks on
 # /readyz, but strict: no retry and no redispatch, so a request sent to a server that is
@@ -243,12 +248,13 @@ def build_image(cfg):
 
 
 def lb_image_name(base):
-    recipe = json.dumps([base, "haproxy"])
+    recipe = json.dumps([base] + LB_PACKAGES)
     return "gopherops/lab-lb:%s" % hashlib.sha256(recipe.encode()).hexdigest()[:12]
 
 
 def build_lb_image(cfg, base):
-    """The base image with Debian's haproxy installed (apt inside a lab container, once)."""
+    """The base image with Debian's haproxy and docker-registry installed (apt inside a lab
+    container, once)."""
     name = lb_image_name(base)
     if image_exists(name):
         return name
@@ -258,8 +264,8 @@ def build_lb_image(cfg, base):
     try:
         docker("run", "-d", "--name", work, "--label", "%s=%s" % (LABEL, cfg["name"]), base, "sleep", "infinity")
         docker("exec", "-e", "DEBIAN_FRONTEND=noninteractive", work, "sh", "-c",
-               "apt-get update -q && apt-get install -y -q --no-install-recommends haproxy && apt-get clean && "
-               "rm -rf /var/lib/apt/lists/* && systemctl enable haproxy")
+               "apt-get update -q && apt-get install -y -q --no-install-recommends %s && apt-get clean && "
+               "rm -rf /var/lib/apt/lists/* && systemctl enable haproxy docker-registry" % " ".join(LB_PACKAGES))
         docker("commit", "--change", 'CMD ["/lib/systemd/systemd"]', "--change", "LABEL %s.image=1" % LABEL,
                work, name)
     finally:
@@ -270,7 +276,7 @@ def build_lb_image(cfg, base):
 def lb_plan(cfg):
     return {"name": LB_NAME, "group": "lb", "container": "%s-%s" % (cfg["name"], LB_NAME),
             "ssh_port": cfg["ssh_base"] + MAX_HOSTS, "http_port": cfg["http_base"] + MAX_HOSTS,
-            "service_port": LB_PORT}
+            "service_port": LB_PORT, "registry_port": cfg["http_base"] + MAX_HOSTS + 1}
 
 
 def configure_lb(lb, app_hosts):
@@ -284,6 +290,48 @@ def configure_lb(lb, app_hosts):
                           input=text, text=True, capture_output=True, check=False)
     if proc.returncode != 0:
         raise LabError("HAProxy on %s did not take its configuration: %s" % (lb["name"], (proc.stderr or proc.stdout).strip()))
+
+
+REGISTRY_USER = "gopherops-lab"
+REGISTRY_CONFIG = """\
+version: 0.1
+log:
+  fields:
+    service: registry
+storage:
+  filesystem:
+    rootdirectory: /var/lib/docker-registry
+  delete:
+    enabled: true
+http:
+  addr: :{port}
+auth:
+  htpasswd:
+    realm: gopherops-lab
+    path: /etc/docker/registry/htpasswd
+"""
+
+
+def configure_registry(cfg, lb):
+    """Basic auth for the lab's registry (a user and a random password kept in the lab's state
+    directory, bcrypt in htpasswd), as a real registry would ask."""
+    import bcrypt  # from the virtualenv (a dependency of the exporter roles)
+
+    secret = os.path.join(cfg["state_dir"], "registry_password")
+    if not os.path.exists(secret):
+        with open(secret, "w", encoding="ascii") as fh:
+            fh.write(hashlib.sha256(os.urandom(32)).hexdigest()[:24])
+        os.chmod(secret, 0o600)
+    with open(secret, encoding="ascii") as fh:
+        password = fh.read().strip()
+    entry = "%s:%s\n" % (REGISTRY_USER, bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode())
+    script = ("cat > /etc/docker/registry/config.yml && printf '%s' \"$0\" > /etc/docker/registry/htpasswd && "
+              "chown docker-registry /etc/docker/registry/htpasswd 2>/dev/null; chmod 0640 /etc/docker/registry/htpasswd && "
+              "systemctl restart docker-registry && systemctl is-active docker-registry")
+    proc = subprocess.run(["docker", "exec", "-i", lb["container"], "sh", "-c", script, entry],
+                          input=REGISTRY_CONFIG.format(port=REGISTRY_PORT), text=True, capture_output=True, check=False)
+    if proc.returncode != 0:
+        raise LabError("the registry on %s did not start: %s" % (lb["name"], (proc.stderr or proc.stdout).strip()))
 
 
 def port_free(port):
@@ -362,6 +410,8 @@ def container_matches(cname, image, host):
         return False
     want = {"22/tcp": [("127.0.0.1", str(host["ssh_port"]))],
             "%d/tcp" % host.get("service_port", APP_PORT): [("127.0.0.1", str(host["http_port"]))]}
+    if host.get("registry_port"):
+        want["%d/tcp" % REGISTRY_PORT] = [("127.0.0.1", str(host["registry_port"]))]
     return got_image == image and ports == want
 
 
@@ -385,7 +435,7 @@ def start_host(cfg, image, host, pubkey, network):
         docker("rm", "-f", "-v", cname)
     if docker("inspect", cname, check=False).returncode == 0:
         docker("rm", "-f", cname)
-    for port in (host["ssh_port"], host["http_port"]):
+    for port in (host["ssh_port"], host["http_port"]) + ((host["registry_port"],) if host.get("registry_port") else ()):
         if not port_free(port):
             raise LabError("port 127.0.0.1:%d is already in use (needed by lab host %s); free it or choose "
                            "other ports with LAB_SSH_BASE_PORT / LAB_HTTP_BASE_PORT" % (port, host["name"]))
@@ -404,6 +454,7 @@ def start_host(cfg, image, host, pubkey, network):
            "-e", "container=docker", "--stop-signal", "SIGRTMIN+3",
            "-p", "127.0.0.1:%d:22" % host["ssh_port"],
            "-p", "127.0.0.1:%d:%d" % (host["http_port"], host.get("service_port", APP_PORT)),
+           *(["-p", "127.0.0.1:%d:%d" % (host["registry_port"], REGISTRY_PORT)] if host.get("registry_port") else []),
            image, "/lib/systemd/systemd")
     authorize(cname, pubkey)
     return True
@@ -446,10 +497,15 @@ def write_inventory(cfg, plan, key, known_hosts):
                 "          lab_http_port: %d" % host["http_port"],
             ]
         if group == "app" and "lb" in groups:
-            # the rollout takes each app host out of the lab's HAProxy while it deploys
+            # the rollout takes each app host out of the lab's HAProxy while it deploys; docker mode's
+            # registry transfer uses the registry on the same host
+            lb = groups["lb"][0]
             lines += ["      vars:",
                       "        rollout_haproxy_hosts: [%s]" % LB_NAME,
-                      "        rollout_haproxy_socket: %s" % LB_SOCKET]
+                      "        rollout_haproxy_socket: %s" % LB_SOCKET,
+                      "        lab_registry: %s:%d" % (LB_NAME, REGISTRY_PORT),
+                      "        lab_registry_url: http://127.0.0.1:%d" % lb["registry_port"],
+                      "        lab_registry_user: %s" % REGISTRY_USER]
     os.makedirs(os.path.dirname(cfg["inventory"]), exist_ok=True)
     tmp = cfg["inventory"] + ".tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
@@ -514,6 +570,7 @@ def up(cfg):
     scan_host_keys(plan, known_hosts, deadline)
     if lb:
         configure_lb(lb, app_hosts)
+        configure_registry(cfg, lb)
     write_inventory(cfg, plan, key, known_hosts)
     print("lab: %d host(s) up (%d started now); inventory %s" % (len(plan), len(started),
                                                                  os.path.relpath(cfg["inventory"], ROOT)))

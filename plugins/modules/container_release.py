@@ -80,6 +80,19 @@ options:
   repo_tag:
     description: A C(name:tag) to give the image on the host, for people reading C(docker images).
     type: str
+  pull:
+    description:
+      - Registry mode, the reference to pull when the host lacks O(image_id), by digest
+        (M(gopherops.baremetal.image_push)'s C(reference), C(registry/repository@sha256:...)). The id is checked
+        after the pull.
+    type: str
+  registry_username:
+    description: User for the registry of O(pull). The login lives in a temporary Docker client configuration
+      removed after the pull, so no credential stays on the host.
+    type: str
+  registry_password:
+    description: Password for the registry of O(pull).
+    type: str
   base_dir:
     description: Directory holding the manifest and C(releases/<id>/) (environment file and run options).
     type: path
@@ -276,6 +289,8 @@ pruned:
 import json
 import os
 import re
+import shutil
+import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -358,12 +373,24 @@ class Host(object):
     def ensure_image(self):
         p = self.p
         img = self.image(p["image_id"])
+        if img is None and p["pull"]:
+            self.changed("uploaded")
+            if self.check:
+                return {"Config": {}, "RepoTags": []}
+            start = time.monotonic()
+            self.pull(p["pull"])
+            img = self.image(p["image_id"])
+            self.timings["pull"] = round(time.monotonic() - start, 3)
+            if img is None:
+                raise Failure("%s was pulled but this host still has no image %s: the registry holds another image "
+                              "under that digest's repository than the one made for this release. Nothing was "
+                              "changed." % (p["pull"], p["image_id"]))
         if img is None:
             if not p["staged"] and not self.check:
                 if p["image_archive"]:
                     self.m.exit_json(changed=False, needs_upload=True)
-                raise Failure("image %s is not on this host and no image_archive was given: pull it first (registry "
-                              "mode) or pass the archive go_image made" % p["image_id"])
+                raise Failure("image %s is not on this host, and neither image_archive nor pull was given to get it"
+                              % p["image_id"])
             self.changed("uploaded")
             if self.check:
                 return {"Config": {}}
@@ -379,6 +406,25 @@ class Host(object):
             if not self.check:
                 self.docker("tag", p["image_id"], p["repo_tag"])
         return img
+
+    def pull(self, ref):
+        """docker pull, logged in through a temporary client configuration when credentials are given."""
+        p = self.p
+        conf = tempfile.mkdtemp(prefix="gopherops-docker-")
+        env = {"DOCKER_CONFIG": conf}
+        try:
+            if p["registry_username"]:
+                registry = ref.split("/", 1)[0]
+                rc, out, err = self.m.run_command(
+                    ["docker", "login", "--username", p["registry_username"], "--password-stdin", registry],
+                    data=p["registry_password"] or "", environ_update=env)
+                if rc != 0:
+                    raise Failure("docker login to %s failed: %s" % (registry, (err or out).strip()))
+            rc, out, err = self.m.run_command(["docker", "pull", "--quiet", ref], environ_update=env)
+            if rc != 0:
+                raise Failure("docker pull %s failed: %s. Nothing was changed." % (ref, (err or out).strip()))
+        finally:
+            shutil.rmtree(conf, ignore_errors=True)
 
     def release_dir(self, rid):
         return os.path.join(self.base, "releases", rid)
@@ -741,6 +787,9 @@ def main():
             image_id=dict(type="str"),
             image_archive=dict(type="path"),
             repo_tag=dict(type="str"),
+            pull=dict(type="str"),
+            registry_username=dict(type="str"),
+            registry_password=dict(type="str", no_log=True),
             base_dir=dict(type="path", required=True),
             user=dict(type="str", default=""),
             env=dict(type="dict", default={}),

@@ -13,8 +13,9 @@ import os
 import re
 
 import pytest
+import yaml
 
-from conftest import ROOT, app_hosts, on, playbook
+from conftest import INVENTORY, ROOT, app_hosts, on, playbook
 
 PLAY = os.path.join(ROOT, "tests", "integration", "files", "container.yml")
 ROLLBACK = os.path.join(ROOT, "tests", "integration", "files", "container_rollback.yml")
@@ -49,10 +50,20 @@ def inspect(container):
 
 
 def test_no_engine_is_named_and_nothing_changes():
-    run = deploy("1.0.0", BARE)
+    # on a fresh lab this host has no Docker at all; where a suite installed it, its engine is stopped
+    installed = on(BARE_CT, "command -v docker", check=False).returncode == 0
+    before = host_state(BARE_CT)
+    if installed:
+        on(BARE_CT, "systemctl stop docker.socket docker.service")
+    try:
+        run = deploy("1.0.0", BARE)
+    finally:
+        if installed:
+            on(BARE_CT, "systemctl start docker.socket docker.service")
     assert run.rc != 0
-    assert "no docker command on this host" in run.out and "go_container_manage_engine: true" in run.out
-    assert on(BARE_CT, "test -e /opt/%s" % NAME, check=False).returncode != 0
+    want = "no Docker engine answers on this host" if installed else "no docker command on this host"
+    assert want in run.out and "go_container_manage_engine: true" in run.out, run.out[-2000:]
+    assert host_state(BARE_CT) == before
 
 
 def host_state(container):
@@ -177,9 +188,53 @@ def test_port_taken_by_another_container_changes_nothing(first):
 
 def test_image_without_healthcheck_is_refused_before_sending(first):
     del first
-    images = on(ONE_CT, "docker images -q --no-trunc").stdout.split()
+    images = sorted(on(ONE_CT, "docker images -q --no-trunc").stdout.split())
     run = deploy("1.1.0", ONE, go_container_image_healthcheck=[])
     assert run.rc != 0
     assert "has no HEALTHCHECK" in run.out and "go_container_require_healthcheck" in run.out
-    assert on(ONE_CT, "docker images -q --no-trunc").stdout.split() == images
+    assert sorted(on(ONE_CT, "docker images -q --no-trunc").stdout.split()) == images
     assert served(ONE_CT) == "1.1.0"
+
+
+def registry(lab, **over):
+    """Registry mode against the lab's registry (Debian's docker-registry with basic auth on lb1)."""
+    with open(os.path.join(lab["state_dir"], "registry_password"), encoding="ascii") as fh:
+        password = fh.read().strip()
+    inv = yaml.safe_load(open(os.path.join(INVENTORY, "hosts.yml"), encoding="utf-8"))
+    app_vars = inv["all"]["children"]["app"]["vars"]
+    out = {"go_container_registry": app_vars["lab_registry"], "go_container_registry_url": app_vars["lab_registry_url"],
+           "go_container_registry_username": app_vars["lab_registry_user"], "go_container_registry_password": password,
+           "go_container_manage_engine": True,
+           "docker_engine_daemon_options_extra": {"insecure-registries": [app_vars["lab_registry"]]}}
+    out.update(over)
+    return out, password
+
+
+def test_registry_mode_pushes_once_and_hosts_pull_by_digest(first, lab):
+    del first
+    extra, password = registry(lab)
+    # a wrong password stops the run on the controller, before any host changes
+    before = host_state(TWO_CT)
+    wrong = dict(extra)
+    wrong["go_container_registry_password"] = "wrong"
+    bad = deploy("1.3.0", TWO, **wrong)
+    assert bad.rc != 0 and "answered 401" in bad.out and "registry user and password" in bad.out
+    assert host_state(TWO_CT) == before and password not in bad.out
+    # When 1.3.0 is deployed through the registry
+    run = deploy("1.3.0", TWO, "-v", **extra)
+    assert run.rc == 0, run.out[-3000:]
+    pushed = re.search(r'"reference": "(lb1:5000/hellod@sha256:[0-9a-f]{64})"', run.out)
+    assert pushed, run.out[-3000:]
+    got = results(run)[TWO]
+    # Then the host pulled it (nothing sent over the play's connection), by the digest pushed
+    assert got["uploaded"] and got["sent_bytes"] == 0 and "pull" in got["timings"]
+    assert served(TWO_CT) == "1.3.0"
+    digests = on(TWO_CT, "docker image inspect -f '{{json .RepoDigests}}' $(docker inspect -f '{{.Image}}' %s)" % NAME).stdout
+    assert pushed.group(1) in digests
+    # no credential stays on the host, and the password is in no output
+    assert on(TWO_CT, "grep -rs lb1:5000 /root/.docker /home/deploy/.docker", check=False).returncode != 0
+    assert password not in run.out
+    # And a rerun pushes nothing and pulls nothing
+    again = deploy("1.3.0", TWO, "-v", **extra)
+    assert again.rc == 0 and again.changed(TWO) == 0, again.out[-3000:]
+    assert '"sent_bytes": 0' in again.out and not results(again)[TWO]["uploaded"]
