@@ -238,3 +238,8 @@ def test_registry_mode_pushes_once_and_hosts_pull_by_digest(first, lab):
     again = deploy("1.3.0", TWO, "-v", **extra)
     assert again.rc == 0 and again.changed(TWO) == 0, again.out[-3000:]
     assert '"sent_bytes": 0' in again.out and not results(again)[TWO]["uploaded"]
+    # And the next release goes the same way
+    nxt = deploy("1.4.0", TWO, "-v", **extra)
+    assert nxt.rc == 0, nxt.out[-3000:]
+    assert results(nxt)[TWO]["uploaded"] and results(nxt)[TWO]["sent_bytes"] == 0
+    assert served(TWO_CT) == "1.4.0"
