@@ -382,9 +382,8 @@ class Host(object):
             img = self.image(p["image_id"])
             self.timings["pull"] = round(time.monotonic() - start, 3)
             if img is None:
-                raise Failure("%s was pulled but this host still has no image %s: the registry holds another image "
-                              "under that digest's repository than the one made for this release. Nothing was "
-                              "changed." % (p["pull"], p["image_id"]))
+                raise Failure("%s was pulled but this host still has no image %s: what the registry gave is not the "
+                              "image made for this release. Nothing was changed." % (p["pull"], p["image_id"]))
         if img is None:
             if not p["staged"] and not self.check:
                 if p["image_archive"]:
