@@ -13,6 +13,7 @@ import json
 import os
 import re
 
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.gopherops.baremetal.plugins.module_utils.envfile import env_value, render_service_env
 
 LABEL_APP = "org.gopherops.app"
@@ -81,9 +82,8 @@ def env_file_target(name):
 
 
 def _flag(value):
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
+    """A boolean as Ansible's argument spec reads it (yes/no, true/false, y/n, 1/0, on/off)."""
+    return boolean(value, strict=False)
 
 
 def run_options(p, env_file):
@@ -102,7 +102,7 @@ def run_options(p, env_file):
     if cpus:
         opts += ["--cpus", cpus]
     if p.get("user"):
-        opts += ["--user", p["user"]]
+        opts += ["--user", str(p["user"])]
     if _flag(p.get("read_only", True)):
         opts += ["--read-only", "--tmpfs", "/tmp:rw,noexec,nosuid,size=64m"]
     opts += ["--cap-drop", "ALL", "--security-opt", "no-new-privileges"]
@@ -112,13 +112,13 @@ def run_options(p, env_file):
     for cap in p.get("capabilities") or []:
         opts += ["--cap-add", str(cap)]
     if p.get("log_driver"):
-        opts += ["--log-driver", p["log_driver"]]
+        opts += ["--log-driver", str(p["log_driver"])]
     for key in sorted(p.get("log_options") or {}):
         if not LOG_OPT_RE.match(str(key)):
             raise SpecError("log_options: %r is not a log option name" % (key,))
         opts += ["--log-opt", "%s=%s" % (key, env_value(key, p["log_options"][key]))]
     if p.get("network"):
-        opts += ["--network", p["network"]]
+        opts += ["--network", str(p["network"])]
     for spec in p.get("ports") or []:
         port = parse_port(spec)
         bind = "%s:%s:%s/%s" % (port["ip"], port["host"], port["container"], port["proto"]) if port["ip"] else \

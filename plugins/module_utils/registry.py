@@ -72,7 +72,9 @@ class Client(object):
         if username:
             token = base64.b64encode(("%s:%s" % (username, password or "")).encode("utf-8")).decode("ascii")
             self.headers["Authorization"] = "Basic " + token
-        self.request = Request(validate_certs=validate_certs, timeout=timeout, use_proxy=False)
+        # no redirects: a registry that keeps blobs elsewhere (object storage) answers with one, and the
+        # Authorization header must not travel to that other host
+        self.request = Request(validate_certs=validate_certs, timeout=timeout, use_proxy=False, follow_redirects="none")
         self.sent = 0
 
     def call(self, method, path, data=None, headers=None, ok=(200,)):
@@ -98,7 +100,8 @@ class Client(object):
         return status, hdrs
 
     def has_blob(self, repo, digest):
-        return self.call("HEAD", "v2/%s/blobs/%s" % (repo, digest), ok=(200, 404))[0] == 200
+        # a redirect to the blob's storage means the registry has it
+        return self.call("HEAD", "v2/%s/blobs/%s" % (repo, digest), ok=(200, 404, 302, 307))[0] != 404
 
     def put_blob(self, repo, data):
         digest = sha256_digest(data)

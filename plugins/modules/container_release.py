@@ -557,11 +557,11 @@ class Host(object):
                     status, last.get("ExitCode"), (last.get("Output") or "").strip()[:300])
             time.sleep(0.1)
 
-    def probe(self, checks, key="health"):
+    def probe(self, checks, key="health", docker_health=True):
         start = time.monotonic()
         p = self.p
         deadline = start + p["health_timeout"]
-        ok, detail = self.wait_healthy(deadline)
+        ok, detail = self.wait_healthy(deadline) if docker_health else (True, "systemd unit")
         if not ok:
             res = {"healthy": False, "attempts": 0, "elapsed": round(time.monotonic() - start, 3), "status": None,
                    "last_response": detail, "target": "docker health"}
@@ -642,8 +642,18 @@ def deploy(h, manifest, linked):
                           "is on: build the image with one (go_image's healthcheck, e.g. the binary's -healthcheck "
                           "flag) or set go_container_require_healthcheck: false" % p["image_id"])
     uid, gid = h.user_ids(img.get("Config"))
-    env_path = h.write_env(rid, uid, gid)
-    spec = release_spec(h, rid, p["image_id"], env_path)
+    spec = release_spec(h, rid, p["image_id"], cr.env_file_path(h.base, rid))
+    cur = h.container()
+    running_spec = (cur or {}).get("Labels", {}).get(cr.LABEL_SPEC)
+    must_start = cur is None or not cur["Running"] or running_spec != spec["spec"]
+    if must_start:
+        # before any file of the release is written or current moves
+        taken = h.port_owners(p["ports"])
+        if taken:
+            raise Failure("host port(s) %s already published by container(s) %s; stop them or publish release %s "
+                          "on another port (go_container_ports). Nothing was started."
+                          % (", ".join(str(x) for x in sorted(taken)), ", ".join(sorted(set(taken.values()))), rid))
+    h.write_env(rid, uid, gid)
     h.write_spec(rid, spec)
     manifest = rel.record(manifest, rid, p["sha256"] or p["image_id"], h.stamp, p["version"])
     manifest["releases"][rid]["image"] = p["image_id"]
@@ -652,15 +662,6 @@ def deploy(h, manifest, linked):
         if not h.check:
             switch_current(h.base, rid)
     manifest = rel.activate(manifest, rid, h.stamp)
-    cur = h.container()
-    running_spec = (cur or {}).get("Labels", {}).get(cr.LABEL_SPEC)
-    must_start = cur is None or not cur["Running"] or running_spec != spec["spec"]
-    if must_start:
-        taken = h.port_owners(p["ports"])
-        if taken:
-            raise Failure("host port(s) %s already published by container(s) %s; stop them or publish release %s "
-                          "on another port (go_container_ports). Nothing was started."
-                          % (", ".join(str(x) for x in sorted(taken)), ", ".join(sorted(set(taken.values()))), rid))
     h.timings["prepare"] = round(time.monotonic() - start, 3)
     start_error = None
     if must_start:
@@ -672,13 +673,46 @@ def deploy(h, manifest, linked):
     return manifest, needs_gate, start_error
 
 
-def switch_back(h, manifest, target):
-    spec = h.read_spec(target)
-    switch_current(h.base, target)
-    manifest = rel.activate(manifest, target, h.stamp)
-    h.start(spec)
-    to_version = manifest["releases"][target].get("version")
-    return manifest, retarget_checks(h.p["checks"], h.p["version"], to_version)
+def rollback_target(h, manifest):
+    """(release, how) an automatic rollback can go back to: ("container") its container again when its
+    run options and image are still on the host, ("unit") the systemd unit this run stopped when the
+    host came from systemd mode; (None, None) when neither can run."""
+    p = h.p
+    lkg = manifest["last_known_good"]
+    if not (p["rollback_on_failure"] and lkg and lkg != p["release_id"] and lkg in manifest["releases"]):
+        return None, None
+    try:
+        spec = h.read_spec(lkg)
+    except Failure:
+        spec = None
+    if spec and h.image(spec["image"]) is not None:
+        return lkg, "container"
+    if h.result.get("stopped_unit"):
+        return lkg, "unit"
+    return None, None
+
+
+def switch_back(h, manifest, target, how):
+    """Start the last known good release again and probe it; never raises: a rollback that fails is
+    reported in the result (the release that failed is still recorded)."""
+    checks = retarget_checks(h.p["checks"], h.p["version"], manifest["releases"][target].get("version"))
+    try:
+        switch_current(h.base, target)
+        manifest = rel.activate(manifest, target, h.stamp)
+        if how == "container":
+            h.start(h.read_spec(target))
+            return manifest, h.probe(checks, "rollback_health")
+        # back to the systemd unit this run stopped: the container goes, the unit starts again
+        h.docker("rm", "--force", h.name, check=False)
+        unit = h.result["stopped_unit"]
+        rc, out, err = h.m.run_command(["systemctl", "enable", "--now", unit])
+        if rc != 0:
+            raise Failure("systemctl enable --now %s failed: %s" % (unit, (err or out).strip()))
+        h.result["restarted_unit"] = unit
+        return manifest, h.probe(checks, "rollback_health", docker_health=False)
+    except (Failure, OSError) as exc:
+        return manifest, {"healthy": False, "attempts": 0, "elapsed": 0, "status": None,
+                          "last_response": "the rollback itself failed: %s" % exc, "target": "rollback"}
 
 
 def run_deployed(h, manifest, linked):
@@ -700,14 +734,12 @@ def run_deployed(h, manifest, linked):
         r["status"] = "pending" if h.check and r["changed"] else ("deployed" if r["changed"] else "unchanged")
         return manifest, None
     logs = h.logs()
-    lkg = manifest["last_known_good"]
-    target = lkg if p["rollback_on_failure"] and lkg and lkg != rid and lkg in manifest["releases"] else None
+    target, how = rollback_target(h, manifest)
     manifest = rel.mark_failed(manifest, rid)
     rollback_res = None
     if target:
         start = time.monotonic()
-        manifest, checks = switch_back(h, manifest, target)
-        rollback_res = h.probe(checks, "rollback_health")
+        manifest, rollback_res = switch_back(h, manifest, target, how)
         if rollback_res["healthy"]:
             manifest = rel.mark_good(manifest, target)
         h.timings["rollback"] = round(time.monotonic() - start, 3)
@@ -760,7 +792,8 @@ def validate(h):
     for value in (p["release_id"], p["to"]):
         if value is not None:
             rel.check_release_id(value)
-    if p["state"] == "deployed" and not IMAGE_ID_RE.match(p["image_id"] or ""):
+    # in check mode the image may not be made yet (its binary is not built): an empty id
+    if p["state"] == "deployed" and not IMAGE_ID_RE.match(p["image_id"] or "") and not (h.check and not p["image_id"]):
         raise Failure("image_id must be sha256: and 64 lowercase hex digits, got %r" % p["image_id"])
     if p["drained_stop_signal"] and not SIGNAL_NAME.match(p["drained_stop_signal"]):
         raise Failure("drained_stop_signal must be a signal name such as SIGINT, got %r" % p["drained_stop_signal"])
@@ -825,7 +858,15 @@ def main():
     h = Host(module)
     try:
         validate(h)
-        h.engine()
+        try:
+            h.engine()
+        except Failure as exc:
+            if not h.check:
+                raise
+            # check mode before the engine is installed (go_container_manage_engine): all of it would change
+            module.exit_json(changed=True, status="pending", release=p["release_id"], active=None,
+                             previous_release=None, uploaded=True, switched=True, restarted=True, env_changed=True,
+                             pruned=[], timings={}, warnings=["container_release: %s" % exc])
         before, manifest, linked = load(h.base, p["name"])
         r = h.result
         r["previous_release"] = manifest["active"]

@@ -49,7 +49,10 @@ options:
     type: path
     required: true
   sha256:
-    description: Expected sha256 of O(binary); the module fails when the binary does not match.
+    description:
+      - Expected sha256 of O(binary); the module fails when the binary does not match.
+      - Empty in check mode means the binary is not built yet (what go_build reports in check mode); the module
+        then reports the image as pending.
     type: str
   goarch:
     description: GOARCH of the binary; sets the image's architecture (and variant for C(arm64) and C(arm)).
@@ -254,7 +257,8 @@ def build(module):
             raise ci.ImageError("ports: %r is not a port (a number from 1 to 65535, optionally /tcp or /udp)" % port)
     archive_path = os.path.join(p["dest"], "%s_%s_%s.docker.tar.gz" % (name, tag, p["goarch"]))
     record_path = archive_path[:-len(".tar.gz")] + ".json"
-    if not os.path.isfile(p["binary"]):
+    # check mode before the build: the binary is missing, or an older one is still at its path
+    if not os.path.isfile(p["binary"]) or (module.check_mode and p["sha256"] == ""):
         if module.check_mode:
             return dict(changed=True, pending=True, image_id="", repo_tag="%s:%s" % (name, tag),
                         path=archive_path, archive_sha256="", size=0, binary_size=0, compressed_size=0, config={})

@@ -132,6 +132,8 @@ def main():
     if not TAG_RE.match(p["tag"]):
         module.fail_json(msg="image_push: tag %r is not a valid tag" % p["tag"])
     registry = p["registry"] or parsed.netloc
+    if p["username"] and parsed.scheme == "http":
+        module.warn("image_push: the registry password goes over plain http to %s; use https outside a lab" % parsed.netloc)
     try:
         config, layer = reg.read_archive(p["archive"])
         client = reg.Client(p["url"], p["username"], p["password"], p["validate_certs"], p["timeout"])

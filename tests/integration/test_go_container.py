@@ -177,11 +177,14 @@ def test_port_taken_by_another_container_changes_nothing(first):
     image = inspect(ONE_CT)["Image"]
     on(ONE_CT, "docker rm -f squatter >/dev/null 2>&1; docker run -d --name squatter -p 8091:8080 %s" % image)
     try:
-        before = inspect(ONE_CT)["Id"]
-        run = deploy("1.1.0", ONE, go_container_ports=["8091:8080"], go_container_port=8091)
+        before = (inspect(ONE_CT)["Id"], on(ONE_CT, "readlink /opt/%s/current; cat /opt/%s/releases.json" % (NAME, NAME)).stdout)
+        # a new release on a port another container holds: refused before its files or current change
+        run = deploy("1.5.0", ONE, go_container_ports=["8091:8080"], go_container_port=8091)
         assert run.rc != 0
         assert "8091" in run.out and "squatter" in run.out
-        assert inspect(ONE_CT)["Id"] == before and served(ONE_CT) == "1.1.0"
+        after = (inspect(ONE_CT)["Id"], on(ONE_CT, "readlink /opt/%s/current; cat /opt/%s/releases.json" % (NAME, NAME)).stdout)
+        assert after == before and served(ONE_CT) == "1.1.0"
+        assert on(ONE_CT, "ls /opt/%s/releases" % NAME).stdout.count("1.5.0") == 0
     finally:
         on(ONE_CT, "docker rm -f squatter", check=False)
 

@@ -149,7 +149,21 @@ def test_docker_mode_with_zero_failed_requests_there_and_back(lab, lb):
     under load through HAProxy without one failed request."""
     hosts = sorted(lab["hosts"])
     docker = {"deploy_mode": "docker", "go_container_manage_engine": True}
-    # Given every host on a systemd unit; When the same playbook deploys in docker mode under load
+    # Given every host on a systemd unit; When the first docker-mode release fails its gate on the canary
+    canary = hosts[0]
+    with Prober(lb["http"]) as prober:
+        bad = playbook("deploy.yml", extra_vars=dict(docker, app_version="2.9.0-broken",
+                                                     go_build_ldflags="-X main.failHealth=true",
+                                                     go_container_health_timeout=8))
+    # Then its container goes and the systemd unit it stopped runs again, healthy, with nothing failed
+    assert bad.rc != 0
+    assert "%s failed at the health gate phase" % canary in bad.out and "which is healthy again" in bad.out, bad.out[-4000:]
+    assert get_json(lab["hosts"][canary])["version"] == "2.1.1"
+    state = ssh(lab, canary, "systemctl is-active hello; systemctl is-enabled hello; "
+                             "sudo docker ps -aq --filter name=^/hello$ | wc -l").stdout.split()
+    assert state == ["active", "enabled", "0"], state
+    assert not prober.failures, prober.report()
+    # When the same playbook deploys in docker mode under load
     with Prober(lb["http"]) as prober:
         run = playbook("deploy.yml", extra_vars=dict(docker, app_version="3.0.0"))
     # Then every host serves 3.0.0 from a container, its unit stopped and disabled, and nothing failed
@@ -173,7 +187,6 @@ def test_docker_mode_with_zero_failed_requests_there_and_back(lab, lb):
     assert sum(r["changed"] for r in again.recap.values()) == 0, again.out[-4000:]
     assert "Take the batch out of the load balancer" not in again.out
     # When a release that fails its health check rolls out in docker mode
-    canary = hosts[0]
     with Prober(lb["http"]) as prober:
         bad = playbook("deploy.yml", extra_vars=dict(docker, app_version="3.0.2-broken",
                                                      go_build_ldflags="-X main.failHealth=true",
