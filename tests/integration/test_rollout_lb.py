@@ -152,7 +152,7 @@ def test_docker_mode_with_zero_failed_requests_there_and_back(lab, lb):
     # Given every host on a systemd unit; When the first docker-mode release fails its gate on the canary
     canary = hosts[0]
     with Prober(lb["http"]) as prober:
-        bad = playbook("deploy.yml", extra_vars=dict(docker, app_version="2.9.0-broken",
+        bad = playbook("deploy.yml", extra_vars=dict(docker, app_version="6.0.0-broken",
                                                      go_build_ldflags="-X main.failHealth=true",
                                                      go_container_health_timeout=8))
     # Then its container goes and the systemd unit it stopped runs again, healthy, with nothing failed
@@ -165,47 +165,47 @@ def test_docker_mode_with_zero_failed_requests_there_and_back(lab, lb):
     assert not prober.failures, prober.report()
     # When the same playbook deploys in docker mode under load
     with Prober(lb["http"]) as prober:
-        run = playbook("deploy.yml", extra_vars=dict(docker, app_version="3.0.0"))
+        run = playbook("deploy.yml", extra_vars=dict(docker, app_version="6.1.0"))
     # Then every host serves 3.0.0 from a container, its unit stopped and disabled, and nothing failed
     assert run.rc == 0, run.out[-4000:]
     assert not prober.failures, prober.report()
-    assert set(prober.versions) == {"2.1.1", "3.0.0"} and set(prober.servers) == set(hosts), prober.report()
+    assert set(prober.versions) == {"2.1.1", "6.1.0"} and set(prober.servers) == set(hosts), prober.report()
     for host in hosts:
-        assert get_json(lab["hosts"][host])["version"] == "3.0.0"
+        assert get_json(lab["hosts"][host])["version"] == "6.1.0"
         state = ssh(lab, host, "systemctl is-active hello; sudo docker inspect -f '{{.State.Running}} "
                                "{{index .Config.Labels \"org.gopherops.release\"}}' hello").stdout.split()
-        assert state[0] != "active" and state[1] == "true" and state[2].startswith("3.0.0-"), state
-        assert audit_lines(lab, host)[-1]["to"].startswith("3.0.0-")
+        assert state[0] != "active" and state[1] == "true" and state[2].startswith("6.1.0-"), state
+        assert audit_lines(lab, host)[-1]["to"].startswith("6.1.0-")
     # When the next release rolls out in docker mode, and then the same one again
     with Prober(lb["http"]) as prober:
-        run = playbook("deploy.yml", extra_vars=dict(docker, app_version="3.0.1"))
-        again = playbook("deploy.yml", extra_vars=dict(docker, app_version="3.0.1"))
+        run = playbook("deploy.yml", extra_vars=dict(docker, app_version="6.1.1"))
+        again = playbook("deploy.yml", extra_vars=dict(docker, app_version="6.1.1"))
     assert run.rc == 0 and again.rc == 0, run.out[-3000:] + again.out[-3000:]
     assert not prober.failures, prober.report()
-    assert set(prober.versions) == {"3.0.0", "3.0.1"}, prober.report()
+    assert set(prober.versions) == {"6.1.0", "6.1.1"}, prober.report()
     # the rerun sent nothing and changed nothing, not even HAProxy
     assert sum(r["changed"] for r in again.recap.values()) == 0, again.out[-4000:]
     assert "Take the batch out of the load balancer" not in again.out
     # When a release that fails its health check rolls out in docker mode
     with Prober(lb["http"]) as prober:
-        bad = playbook("deploy.yml", extra_vars=dict(docker, app_version="3.0.2-broken",
+        bad = playbook("deploy.yml", extra_vars=dict(docker, app_version="6.1.2-broken",
                                                      go_build_ldflags="-X main.failHealth=true",
                                                      go_container_health_timeout=8))
     # Then the canary is back on 3.0.1 with its container log shown, the others never changed
     assert bad.rc != 0
     assert "%s failed at the health gate phase" % canary in bad.out, bad.out[-4000:]
     assert "log of container hello" in bad.out and "fail-health mode is on" in bad.out
-    assert all(get_json(lab["hosts"][h])["version"] == "3.0.1" for h in hosts)
-    assert not any(r.startswith("3.0.2") for h in hosts[1:] for r in manifest(lab, h)["releases"])
+    assert all(get_json(lab["hosts"][h])["version"] == "6.1.1" for h in hosts)
+    assert not any(r.startswith("6.1.2") for h in hosts[1:] for r in manifest(lab, h)["releases"])
     assert not prober.failures, prober.report()
     # When the group goes back to systemd mode under load
     with Prober(lb["http"]) as prober:
-        back = playbook("deploy.yml", extra_vars={"app_version": "3.1.0"})
+        back = playbook("deploy.yml", extra_vars={"app_version": "6.2.0"})
     # Then the containers are gone, the units run 3.1.0, and nothing failed
     assert back.rc == 0, back.out[-4000:]
     assert not prober.failures, prober.report()
-    assert set(prober.versions) == {"3.0.1", "3.1.0"}, prober.report()
+    assert set(prober.versions) == {"6.1.1", "6.2.0"}, prober.report()
     for host in hosts:
-        assert get_json(lab["hosts"][host])["version"] == "3.1.0"
+        assert get_json(lab["hosts"][host])["version"] == "6.2.0"
         state = ssh(lab, host, "systemctl is-active hello; sudo docker ps -aq --filter name=^/hello$ | wc -l").stdout.split()
         assert state == ["active", "0"], state
