@@ -201,3 +201,15 @@ def masked_lines(env, shown, changed=()):
         else:
             lines.append("%s=%s%s" % (name, MASK, " (changed)" if name in changed else ""))
     return "".join(line + "\n" for line in lines)
+
+
+def masked_diff(path, old_text, new_text, shown):
+    """(before, after) diff text of an environment file at path: values of names in shown are
+    printed, every other value masked (and names the old file's header marks secret stay masked);
+    old_text None means the file did not exist. Shared by systemd_release and container_release."""
+    old_env, new_env = parse(old_text or ""), parse(new_text)
+    keys = {k for k in set(old_env) | set(new_env) if old_env.get(k) != new_env.get(k)}
+    before = "# %s\n%s" % (path, masked_lines(old_env, set(shown) - secret_names_of(old_text or ""))
+                           if old_text is not None else "")
+    after = "# %s\n%s" % (path, masked_lines(new_env, set(shown), changed=keys))
+    return before, after

@@ -23,6 +23,9 @@ from ansible.module_utils.urls import Request
 
 BODY_LIMIT = 2000
 
+# a signal as systemctl kill and docker kill take it: SIGINT, INT, SIGRTMIN+3, 2
+SIGNAL_NAME = re.compile(r"^(SIG)?[A-Z][A-Z0-9]*([+-][0-9]+)?$|^[0-9]{1,2}$")
+
 
 def parse_tcp(spec):
     """Return (host, port) from 'host:port' or '[v6]:port'; raise ValueError when malformed."""
@@ -272,3 +275,17 @@ def gate(checks, timeout, interval, successes, delay=0, request_timeout=5, clock
     healthy, attempts, elapsed, status, last = run_check(base, probe_all(expanded), clock=clock, sleep=sleep)
     return dict(healthy=healthy, attempts=attempts, elapsed=round(elapsed, 3), status=status, last_response=last,
                 target=describe(expanded[0]) if len(expanded) == 1 else "%d checks" % len(expanded))
+
+
+def rollback_clause(rolled_to, rollback_res, rollback_on_failure):
+    """The part of a failed release's message that says where the host went: back to a healthy
+    release, to one that is not healthy either, nowhere (rollback off, or nothing to go back to).
+    Shared by systemd_release and container_release."""
+    if rolled_to and rollback_res and rollback_res["healthy"]:
+        return " and was rolled back to %s, which is healthy again" % rolled_to
+    if rolled_to:
+        return " and was rolled back to %s, which is NOT healthy either (last: %s)" % (
+            rolled_to, rollback_res["last_response"][:300] if rollback_res else "not probed")
+    if not rollback_on_failure:
+        return " (automatic rollback is off)"
+    return " and there is no earlier healthy release to roll back to"

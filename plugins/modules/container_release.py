@@ -298,13 +298,13 @@ from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible_collections.gopherops.baremetal.plugins.module_utils import container_run as cr
 from ansible_collections.gopherops.baremetal.plugins.module_utils import release as rel
 from ansible_collections.gopherops.baremetal.plugins.module_utils.envfile import (
-    EnvFileError, masked_lines, parse, render_service_env, secret_names_of)
+    EnvFileError, masked_diff, render_service_env)
 from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import atomic_write
-from ansible_collections.gopherops.baremetal.plugins.module_utils.health import gate, retarget_checks, unhealthy_line
+from ansible_collections.gopherops.baremetal.plugins.module_utils.health import (
+    SIGNAL_NAME, gate, retarget_checks, rollback_clause, unhealthy_line)
 from ansible_collections.gopherops.baremetal.plugins.module_utils.release_files import (
     load, manifest_differs, now, prune, save, switch_current)
 
-SIGNAL_NAME = re.compile(r"^(SIG)?[A-Z][A-Z0-9]*([+-][0-9]+)?$|^[0-9]{1,2}$")
 IMAGE_ID_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 SPEC_FILE = "container.json"
 
@@ -455,14 +455,9 @@ class Host(object):
                 os.makedirs(self.release_dir(rid), 0o755, exist_ok=True)
                 atomic_write(path, content, 0o600, uid, gid)
         if old != content and self.m._diff:
-            old_text = to_text(old or b"")
-            new_text = to_text(content)
-            shown = set(p["env"])
-            old_env, new_env = parse(old_text), parse(new_text)
-            keys = {k for k in set(old_env) | set(new_env) if old_env.get(k) != new_env.get(k)}
-            self.diff["before"] += "# %s\n%s" % (path, masked_lines(old_env, shown - secret_names_of(old_text))
-                                                 if old is not None else "")
-            self.diff["after"] += "# %s\n%s" % (path, masked_lines(new_env, shown, changed=keys))
+            before, after = masked_diff(path, to_text(old) if old is not None else None, to_text(content), p["env"])
+            self.diff["before"] += before
+            self.diff["after"] += after
         return path
 
     def write_spec(self, rid, spec):
@@ -615,16 +610,8 @@ def fail_message(h, res, logs, rolled_to, rollback_res):
         msg = unhealthy_line(res["target"], p["health_timeout"], res["attempts"], p["health_successes"],
                              res["last_response"])
     what = "did not start" if res.get("target") == "docker run" else "failed its health check"
-    head = "release %s %s" % (p["release_id"], what)
-    if rolled_to and rollback_res and rollback_res["healthy"]:
-        head += " and was rolled back to %s, which is healthy again" % rolled_to
-    elif rolled_to:
-        head += " and was rolled back to %s, which is NOT healthy either (last: %s)" % (
-            rolled_to, (rollback_res or {}).get("last_response", "not probed")[:300])
-    elif not p["rollback_on_failure"]:
-        head += " (automatic rollback is off)"
-    else:
-        head += " and there is no earlier healthy release to roll back to"
+    head = "release %s %s%s" % (p["release_id"], what,
+                                rollback_clause(rolled_to, rollback_res, p["rollback_on_failure"]))
     return "%s. %s\n--- log of container %s (last %d lines) ---\n%s" % (
         head, msg, h.name, p["log_lines"], "\n".join(logs))
 

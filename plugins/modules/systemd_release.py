@@ -274,7 +274,6 @@ needs_upload:
 import grp
 import os
 import pwd
-import re
 import shutil
 import time
 
@@ -282,15 +281,14 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible_collections.gopherops.baremetal.plugins.module_utils import release as rel
 from ansible_collections.gopherops.baremetal.plugins.module_utils.envfile import (
-    EnvFileError, masked_lines, parse, render_service_env, secret_names_of)
+    EnvFileError, masked_diff, render_service_env)
 from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import atomic_write, sha256_file
 from ansible_collections.gopherops.baremetal.plugins.module_utils.health import (
-    gate, journal_tail, retarget_checks, unhealthy_line)
+    SIGNAL_NAME, gate, journal_tail, retarget_checks, rollback_clause, unhealthy_line)
 from ansible_collections.gopherops.baremetal.plugins.module_utils.release_files import (
     install_binary, load, manifest_differs, now, prune, save, service_paths, switch_current)
 
 BACKUP_DIR = ".previous"
-SIGNAL_NAME = re.compile(r"^(SIG)?[A-Z][A-Z0-9]*([+-][0-9]+)?$|^[0-9]{1,2}$")
 
 
 class Failure(Exception):
@@ -418,13 +416,10 @@ class Host(object):
         old, changed = self.put_file(self.env_path, to_bytes(content), 0o640, gid, "env")
         self.result["env_changed"] = changed
         if changed and self.m._diff:
-            old_text = to_text(old or b"", errors="surrogate_or_strict")
-            old_env, new_env = parse(old_text), parse(content)
-            shown = set(p["env"])
-            keys = {k for k in set(old_env) | set(new_env) if old_env.get(k) != new_env.get(k)}
-            self.diff["before"] += "# %s\n%s" % (self.env_path, masked_lines(old_env, shown - secret_names_of(old_text))
-                                                 if old is not None else "")
-            self.diff["after"] += "# %s\n%s" % (self.env_path, masked_lines(new_env, shown, changed=keys))
+            old_text = to_text(old, errors="surrogate_or_strict") if old is not None else None
+            before, after = masked_diff(self.env_path, old_text, content, p["env"])
+            self.diff["before"] += before
+            self.diff["after"] += after
 
     def write_unit(self):
         data = to_bytes(self.p["unit"])
@@ -512,16 +507,8 @@ def fail_message(h, res, journal, rolled_to, rollback_res):
     p = h.p
     msg = unhealthy_line(res["target"], p["health_timeout"], res["attempts"], p["health_successes"],
                          res["last_response"])
-    head = "release %s failed its health check" % p["release_id"]
-    if rolled_to and rollback_res and rollback_res["healthy"]:
-        head += " and was rolled back to %s, which is healthy again" % rolled_to
-    elif rolled_to:
-        head += (" and was rolled back to %s, which is NOT healthy either (last: %s)"
-                 % (rolled_to, rollback_res["last_response"][:300] if rollback_res else "not probed"))
-    elif not p["rollback_on_failure"]:
-        head += " (automatic rollback is off)"
-    else:
-        head += " and there is no earlier healthy release to roll back to"
+    head = "release %s failed its health check%s" % (
+        p["release_id"], rollback_clause(rolled_to, rollback_res, p["rollback_on_failure"]))
     return "%s. %s\n--- journal of %s (last %d lines) ---\n%s" % (
         head, msg, h.unit_name, p["journal_lines"], "\n".join(journal))
 
