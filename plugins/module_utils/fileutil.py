@@ -2,13 +2,17 @@
 # Copyright (c) 2026 gopherops maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""File helpers shared by the modules: checksums and atomic replacement."""
+"""File helpers shared by the modules: checksums, atomic replacement, the host-side release lock."""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import os
+import signal
 import tempfile
+import time
 
 
 def sha256_file(path):
@@ -42,3 +46,40 @@ def atomic_write(path, data, mode=0o644, uid=None, gid=None):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+class HostBusy(Exception):
+    """Another process holds the host-side lock past the wait."""
+
+
+def hold_host_lock(name, wait):
+    """Take the exclusive lock of app name's releases on this host and keep it until the process
+    exits (the descriptor is returned and stays open). A release module that an interrupted run left
+    running (its connection closed, its process not) holds it: the next one waits up to wait seconds
+    for it to finish, then raises HostBusy naming its pid. Returns (fd, seconds waited).
+
+    From here on the process ignores SIGHUP: when the controller goes away (Ctrl-C, a lost
+    connection) the module still ends its work (restart, gate, rollback, manifest) instead of dying
+    between stopping the service and starting it again."""
+    directory = "/run/lock" if os.path.isdir("/run/lock") else "/run"
+    path = os.path.join(directory, "gopherops-%s.release.lock" % name.replace("/", "_"))
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    start = time.monotonic()
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                os.close(fd)
+                raise
+        if time.monotonic() - start >= wait:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            os.close(fd)
+            raise HostBusy("another release of %s is still being deployed on this host (pid %s, lock %s); waited %d s "
+                           "for it to finish" % (name, holder, path, wait))
+        time.sleep(0.2)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+    return fd, round(time.monotonic() - start, 3)

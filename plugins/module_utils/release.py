@@ -164,7 +164,7 @@ def forget(manifest, release_ids):
 
 def changes(observed, release_id, sha256, env_sha256, unit_sha256):
     """What deploying release_id (binary sha256, environment file and unit with these content hashes)
-    would change on a host that reported observed (release_files.observe plus 'active' and 'enabled'),
+    would change on a host that reported observed (release_files.observe plus 'active', 'enabled' and 'running'),
     in systemd_release's words: uploaded, switched, env_changed, unit_changed, restarted; account
     (user or group missing), enabled (unit not enabled), unproven (running but never passed its gate).
     An empty list: the host runs exactly this release."""
@@ -180,7 +180,8 @@ def changes(observed, release_id, sha256, env_sha256, unit_sha256):
         out.append("env_changed")
     if unit.get("sha256") != unit_sha256 or (unit.get("mode"), unit.get("uid"), unit.get("gid")) != ("0644", 0, 0):
         out.append("unit_changed")
-    if out or not observed.get("active"):
+    # running: the release the process was started from (an interrupted run can switch without restarting)
+    if out or not observed.get("active") or observed.get("running") not in (None, release_id):
         out.append("restarted")
     if observed.get("uid") is None or gid is None:
         out.append("account")

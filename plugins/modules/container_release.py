@@ -299,7 +299,7 @@ from ansible_collections.gopherops.baremetal.plugins.module_utils import contain
 from ansible_collections.gopherops.baremetal.plugins.module_utils import release as rel
 from ansible_collections.gopherops.baremetal.plugins.module_utils.envfile import (
     EnvFileError, masked_diff, render_service_env)
-from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import atomic_write
+from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import HostBusy, atomic_write, hold_host_lock
 from ansible_collections.gopherops.baremetal.plugins.module_utils.health import (
     SIGNAL_NAME, gate, retarget_checks, rollback_clause, unhealthy_line)
 from ansible_collections.gopherops.baremetal.plugins.module_utils.release_files import (
@@ -718,7 +718,9 @@ def run_deployed(h, manifest, linked):
     if res is None or res["healthy"]:
         manifest = rel.mark_good(manifest, rid)
         manifest = h.prune(manifest)
-        r["status"] = "pending" if h.check and r["changed"] else ("deployed" if r["changed"] else "unchanged")
+        # a release that ran unproven and passed its gate now is deployed too (the manifest records it)
+        r["status"] = "pending" if h.check and r["changed"] else (
+            "deployed" if r["changed"] or res is not None else "unchanged")
         return manifest, None
     logs = h.logs()
     target, how = rollback_target(h, manifest)
@@ -854,6 +856,11 @@ def main():
             module.exit_json(changed=True, status="pending", release=p["release_id"], active=None,
                              previous_release=None, uploaded=True, switched=True, restarted=True, env_changed=True,
                              pruned=[], timings={}, warnings=["container_release: %s" % exc])
+        if not module.check_mode:
+            # one release module per app at a time on this host (see hold_host_lock)
+            _lock, waited = hold_host_lock(p["name"], 2 * p["health_timeout"] + p["stop_timeout"] + 120)
+            if waited >= 1:
+                h.timings["waited_for_host_lock"] = waited
         before, manifest, linked = load(h.base, p["name"])
         r = h.result
         r["previous_release"] = manifest["active"]
@@ -877,7 +884,7 @@ def main():
         if msg:
             module.fail_json(msg=msg, **r)
         module.exit_json(**r)
-    except (Failure, rel.ReleaseError, OSError, ValueError) as exc:
+    except (Failure, HostBusy, rel.ReleaseError, OSError, ValueError) as exc:
         module.fail_json(msg="container_release: %s" % exc, **h.result)
 
 

@@ -165,7 +165,8 @@ app_state:
           without asking again (the P(gopherops.baremetal.release_changes#filter) filter).
         - C(current) (the release the C(current) link points at), C(last_known_good), C(binaries) (release id to
           sha256), C(env) and C(unit) (sha256, mode, uid, gid of the environment file and the unit file, or null),
-          C(uid) and C(gid) of the service account, C(active) and C(enabled) of the unit.
+          C(uid) and C(gid) of the service account, C(active) and C(enabled) of the unit, C(running) (the release
+          its main process was started from).
       returned: when O(base_dir) is set
       type: dict
 """

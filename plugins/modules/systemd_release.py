@@ -239,6 +239,12 @@ restarted:
   description: Whether the service was restarted.
   returned: always
   type: bool
+stale_process:
+  description:
+    - The release the running process was started from, when that is not the active release (a run
+      interrupted between the switch and the restart leaves this behind); the service is then restarted.
+  returned: when the running process is from another release
+  type: str
 env_changed:
   description: Whether the environment file changed.
   returned: always
@@ -282,7 +288,8 @@ from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible_collections.gopherops.baremetal.plugins.module_utils import release as rel
 from ansible_collections.gopherops.baremetal.plugins.module_utils.envfile import (
     EnvFileError, masked_diff, render_service_env)
-from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import atomic_write, sha256_file
+from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import (
+    HostBusy, atomic_write, hold_host_lock, sha256_file)
 from ansible_collections.gopherops.baremetal.plugins.module_utils.health import (
     SIGNAL_NAME, gate, journal_tail, retarget_checks, rollback_clause, unhealthy_line)
 from ansible_collections.gopherops.baremetal.plugins.module_utils.release_files import (
@@ -436,6 +443,33 @@ class Host(object):
         enabled = self.m.run_command(["systemctl", "is-enabled", "--quiet", self.unit_name])[0] == 0
         return active, enabled
 
+    def running_release(self):
+        """The release the service's main process was started from, read from /proc/<pid>/exe
+        (the path the current link pointed to at exec time). None when nothing runs or it cannot tell."""
+        rc, out, _err = self.m.run_command(["systemctl", "show", "--property=MainPID", "--value", self.unit_name])
+        pid = out.strip()
+        if rc != 0 or not pid.isdigit() or pid == "0":
+            return None
+        try:
+            exe = os.readlink("/proc/%s/exe" % pid)
+        except OSError:
+            return None
+        if exe.endswith(" (deleted)"):
+            exe = exe[:-len(" (deleted)")]
+        releases = os.path.join(os.path.realpath(self.base), "releases") + os.sep
+        if not exe.startswith(releases):
+            return None
+        return exe[len(releases):].split(os.sep, 1)[0]
+
+    def stale_process(self, rid):
+        """True when the service runs, but from another release than rid: a run interrupted
+        between the switch and the restart leaves that behind."""
+        running = self.running_release()
+        if running is not None and running != rid:
+            self.result["stale_process"] = running
+            return True
+        return False
+
     def remove_container_twin(self):
         """Docker mode before: the container of the same name that container_release started holds
         the port. Removed just before the unit starts (only a container carrying our label)."""
@@ -543,6 +577,7 @@ def deploy(h, manifest, linked):
     h.timings["prepare"] = round(time.monotonic() - start, 3)
     active, enabled = h.service_state()
     must_restart = r["switched"] or r["uploaded"] or r["env_changed"] or r["unit_changed"] or not active
+    must_restart = must_restart or h.stale_process(rid)
     if must_restart:
         h.restart()
     elif not enabled:
@@ -582,7 +617,9 @@ def outcome(h, manifest, res, journal):
         if not h.check:
             h.drop_backups()
         manifest, r["pruned"] = prune(h.base, manifest, p["keep_releases"], dry_run=h.check)
-        r["status"] = "pending" if h.check and r["changed"] else ("deployed" if r["changed"] else "unchanged")
+        # a release that ran unproven and passed its gate now is deployed too (the manifest records it)
+        r["status"] = "pending" if h.check and r["changed"] else (
+            "deployed" if r["changed"] or res is not None else "unchanged")
         return manifest, None
     target = rollback_to(h, manifest)
     manifest = rel.mark_failed(manifest, rid)
@@ -655,6 +692,12 @@ def main():
             raise Failure("keep_releases must be at least 1")
         if p["health_timeout"] <= 0 or p["health_interval"] <= 0 or p["health_successes"] < 1:
             raise Failure("health_timeout and health_interval must be above 0 and health_successes at least 1")
+        if not module.check_mode:
+            # one release module per app at a time on this host (see hold_host_lock)
+            wait = 2 * (p["health_timeout"] + p["health_delay"]) + p["stop_wait"] + 60
+            _lock, waited = hold_host_lock(p["name"], wait)
+            if waited >= 1:
+                h.timings["waited_for_host_lock"] = waited
         before, manifest, linked = load(h.base, p["name"], h.binary)
         r = h.result
         r["previous_release"] = manifest["active"]
@@ -677,7 +720,7 @@ def main():
         if msg:
             module.fail_json(msg=msg, **r)
         module.exit_json(**r)
-    except (Failure, rel.ReleaseError, OSError) as exc:
+    except (Failure, HostBusy, rel.ReleaseError, OSError) as exc:
         module.fail_json(msg="systemd_release: %s" % exc, **h.result)
 
 
@@ -720,7 +763,13 @@ def run_rolled_back(h, manifest):
             raise rel.ReleaseError("release %s is in the manifest but its directory is gone" % target)
         leaving = manifest["active"]
         r["release"] = target
-        if leaving != target:
+        if leaving == target and h.stale_process(target):
+            # the process is not what current points to: start the release current names
+            if not h.check:
+                h.restart()
+            else:
+                h.changed("restarted")
+        elif leaving != target:
             if leaving:
                 manifest = rel.mark_failed(manifest, leaving)
             manifest = rel.activate(manifest, target, h.stamp)
@@ -731,8 +780,9 @@ def run_rolled_back(h, manifest):
             else:
                 h.changed("restarted")
         r["rolled_back_from"] = leaving
-        if h.check or not p["checks"] or not r["switched"]:
-            r["status"] = "pending" if h.check and r["changed"] else ("rolled_back" if r["switched"] else "unchanged")
+        moved = r["switched"] or r["restarted"]
+        if h.check or not p["checks"] or not moved:
+            r["status"] = "pending" if h.check and r["changed"] else ("rolled_back" if moved else "unchanged")
             return manifest, None
         to_version = manifest["releases"][target].get("version")
         checks = retarget_checks(p["checks"], p["version"], to_version) if p["version"] else p["checks"]

@@ -67,6 +67,29 @@ def current_target(base):
     return None
 
 
+def release_of_pid(pid, base):
+    """The release directory under base whose binary process pid runs (/proc/<pid>/exe names the
+    path the current link pointed to when it started), or None."""
+    try:
+        exe = os.readlink("/proc/%s/exe" % pid)
+    except OSError:
+        return None
+    releases = os.path.join(os.path.realpath(base), "releases") + os.sep
+    if not exe.startswith(releases):
+        return None
+    return exe[len(releases):].split(os.sep, 1)[0]
+
+
+def running_release(unit, base):
+    """The release the unit's main process was started from, or None."""
+    try:
+        pid = subprocess.run(["systemctl", "show", "--property=MainPID", "--value", unit], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, timeout=30, check=False).stdout.decode().strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return release_of_pid(pid, base) if pid.isdigit() and pid != "0" else None
+
+
 def observe(a):
     """What the host runs: the manifest as written, the release the current link points at, the
     binaries of the releases (the current one hashed, the others as the manifest recorded them), the
@@ -107,6 +130,7 @@ def observe(a):
     if a.get("unit"):
         out["active"] = systemctl_ok("is-active", a["unit"])
         out["enabled"] = systemctl_ok("is-enabled", a["unit"])
+        out["running"] = running_release(a["unit"], base) if out["active"] else None
     if a.get("container"):
         out["container"] = container_facts(a["container"])
     return out

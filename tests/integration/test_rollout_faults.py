@@ -149,3 +149,33 @@ def test_ctrl_c_in_the_middle_of_a_batch(lab):
         assert get_json(lab["hosts"][host])["version"] == "3.2.0"
         assert lock_on(lab, host) is None
     wait_lb_up(lab)
+
+
+def test_a_process_left_on_the_release_before_is_restarted(lab):
+    hosts = sorted(lab["hosts"])
+    host = hosts[0]
+    for version in ("3.3.0", "3.3.1"):
+        run = playbook("deploy.yml", extra_vars={"app_version": version})
+        assert run.rc == 0, run.out[-3000:]
+    doc = manifest(lab, host)
+    new = doc["active"]
+    old = next(rid for rid in doc["releases"] if rid.startswith("3.3.0-"))
+    # Given a host whose current link and manifest name 3.3.1 but whose process runs 3.3.0, as a run
+    # stopped between the switch and the restart leaves it
+    # (the link goes back only once the new process has resolved it)
+    res = ssh(lab, host, "cd /opt/hello && sudo ln -sfn releases/{old} current && sudo systemctl restart hello && "
+                         "for i in $(seq 100); do sudo readlink /proc/$(systemctl show -p MainPID --value hello)/exe "
+                         "| grep -q /{old}/ && break; sleep 0.1; done && "
+                         "sudo ln -sfn releases/{new} current".format(old=old, new=new))
+    assert res.returncode == 0, res.stderr
+    assert wait_serving(lab, host) == "3.3.0" and manifest(lab, host)["last_known_good"] == new
+    # When the same release is deployed again
+    again = playbook("deploy.yml", extra_vars={"app_version": "3.3.1"})
+    # Then the plan names that host (and only it) as needing a restart, and it serves 3.3.1 afterwards
+    assert again.rc == 0, again.out[-3000:]
+    plan = [line for line in again.out.splitlines() if "3.3.1-" in line and line.strip().startswith('"app')]
+    assert any(line.strip().strip('",').split()[0] == host and line.rstrip('",').endswith("restarted") for line in plan), plan
+    assert again.changed(host) and not any(again.changed(h) for h in hosts[1:]), again.out[-3000:]
+    for h in hosts:
+        assert get_json(lab["hosts"][h])["version"] == "3.3.1"
+    wait_lb_up(lab)

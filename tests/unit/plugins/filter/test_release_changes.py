@@ -51,7 +51,7 @@ def host(tmp_path):
     def look(**state):
         seen = observe(dict(base_dir=str(base), app="hello", config_dir=str(conf), unit="hello.service",
                             unit_path=str(units / "hello.service"), user=USER, group=GROUP))
-        seen.update(active=state.get("active", True), enabled=state.get("enabled", True))
+        seen.update(active=state.get("active", True), enabled=state.get("enabled", True), running=state.get("running"))
         return app_state("hello", seen)["observed"]
     look.base, look.conf, look.units = base, conf, units
     return look
@@ -75,6 +75,9 @@ def test_each_difference_is_named(host):
     assert judge(host(), unit=UNIT + "Restart=always\n") == ["unit_changed", "restarted"]
     assert judge(host(active=False)) == ["restarted"]
     assert judge(host(enabled=False)) == ["enabled"]
+    # current names the release, but the process still runs the one before (switched, never restarted)
+    assert judge(host(running="0.9.0-00aa11bb")) == ["restarted"]
+    assert judge(host(running=RID)) == []
     other = hashlib.sha256(b"v2").hexdigest()
     assert judge(host(), rid="2.0.0-" + other[:8], sha=other) == ["uploaded", "switched", "restarted"]
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -57,3 +58,27 @@ def test_a_failure_is_reported_as_json(tmp_path):
     blocker.write_text("x")
     rc, out = run_program(op="lock", path=str(blocker / "hello.lock"), data=lock_data("r1"))
     assert rc == 1 and out["failed"] and "Error: " in out["msg"]
+
+
+def test_the_release_a_process_runs_is_read_from_its_executable(tmp_path):
+    # a real process started through a current link, as systemd starts the service
+    base = tmp_path / "opt"
+    for rid in ("1.0.0-aaaa", "2.0.0-bbbb"):
+        os.makedirs(str(base / "releases" / rid))
+        shutil.copy2(shutil.which("sleep"), str(base / "releases" / rid / "hello"))
+    os.symlink("releases/1.0.0-aaaa", str(base / "current"))
+    proc = subprocess.Popen([str(base / "current" / "hello"), "30"])
+    try:
+        # the link moves on, the process keeps the binary it was started from
+        os.unlink(str(base / "current"))
+        os.symlink("releases/2.0.0-bbbb", str(base / "current"))
+        assert lock_host.release_of_pid(proc.pid, str(base)) == "1.0.0-aaaa"
+        # also when that release's binary was deleted under it
+        os.unlink(str(base / "releases" / "1.0.0-aaaa" / "hello"))
+        assert lock_host.release_of_pid(proc.pid, str(base)) == "1.0.0-aaaa"
+    finally:
+        proc.kill()
+        proc.wait()
+    # a process that does not run from a release, and one that is gone, tell nothing
+    assert lock_host.release_of_pid(os.getpid(), str(base)) is None
+    assert lock_host.release_of_pid(proc.pid, str(base)) is None
