@@ -198,13 +198,28 @@ def test_docker_mode_with_zero_failed_requests_there_and_back(lab, lb):
     assert all(get_json(lab["hosts"][h])["version"] == "6.1.1" for h in hosts)
     assert not any(r.startswith("6.1.2") for h in hosts[1:] for r in manifest(lab, h)["releases"])
     assert not prober.failures, prober.report()
+    # When the operator rolls the docker-mode fleet back with rollback.yml under load
+    with Prober(lb["http"]) as prober:
+        back = playbook("rollback.yml", extra_vars=docker)
+    # Then every host runs 6.1.0's container again, batch by batch through HAProxy, and nothing failed
+    assert back.rc == 0, back.out[-4000:]
+    assert not prober.failures, prober.report()
+    assert set(prober.versions) == {"6.1.0", "6.1.1"}, prober.report()
+    assert back.out.count("TASK [gopherops.baremetal.rollout : Take the batch out of the load balancer]") == 3
+    for host in hosts:
+        assert get_json(lab["hosts"][host])["version"] == "6.1.0"
+        label = ssh(lab, host, "sudo docker inspect -f '{{index .Config.Labels \"org.gopherops.release\"}}' hello").stdout
+        m = manifest(lab, host)
+        assert label.startswith("6.1.0-") and m["active"].startswith("6.1.0-"), (label, m)
+        assert any(r.startswith("6.1.1-") for r in m["failed"]), m
+        assert audit_lines(lab, host)[-1]["to"].startswith("6.1.0-")
     # When the group goes back to systemd mode under load
     with Prober(lb["http"]) as prober:
         back = playbook("deploy.yml", extra_vars={"app_version": "6.2.0"})
     # Then the containers are gone, the units run 3.1.0, and nothing failed
     assert back.rc == 0, back.out[-4000:]
     assert not prober.failures, prober.report()
-    assert set(prober.versions) == {"6.1.1", "6.2.0"}, prober.report()
+    assert set(prober.versions) == {"6.1.0", "6.2.0"}, prober.report()
     for host in hosts:
         assert get_json(lab["hosts"][host])["version"] == "6.2.0"
         state = ssh(lab, host, "systemctl is-active hello; sudo docker ps -aq --filter name=^/hello$ | wc -l").stdout.split()
