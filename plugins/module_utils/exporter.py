@@ -72,7 +72,8 @@ def checksum_for(checksums, name, version, arch):
     asset = asset_name(name, version, arch)
     value = checksums.get(arch) or checksums.get(asset)
     if not value:
-        raise ExporterError("no sha256 for %s (architecture %s): add it to the checksums, keyed by %r or %r"
+        raise ExporterError("no sha256 for %s (architecture %s): add it to the checksums, keyed by %r or %r, or "
+                            "fetch the release's sha256sums.txt with prometheus_exporter_checksums_url"
                             % (asset, arch, arch, asset))
     value = str(value).lower().replace("sha256:", "")
     if not SHA256.match(value):

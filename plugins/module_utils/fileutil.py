@@ -10,7 +10,9 @@ import errno
 import fcntl
 import hashlib
 import os
+import select
 import signal
+import stat
 import tempfile
 import time
 
@@ -49,20 +51,48 @@ def atomic_write(path, data, mode=0o644, uid=None, gid=None):
 
 
 class HostBusy(Exception):
-    """Another process holds the host-side lock past the wait."""
+    """Another process holds the host-side lock past the wait, or the controller went away while
+    this one waited."""
 
 
-def hold_host_lock(name, wait):
-    """Take the exclusive lock of app name's releases on this host and keep it until the process
-    exits (the descriptor is returned and stays open). A release module that an interrupted run left
+LOCK_DIR = "/run/gopherops"
+
+
+def lock_dir(directory=LOCK_DIR):
+    """The directory of the host-side locks: made by this (root) process, so no other user can
+    put a file there first and hold it."""
+    try:
+        os.mkdir(directory, 0o755)
+    except FileExistsError:
+        pass
+    st = os.lstat(directory)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+        raise HostBusy("%s must be a directory owned by uid %d and writable by it alone (remove it; it is made "
+                       "again)" % (directory, os.geteuid()))
+    return directory
+
+
+def controller_gone(fd=1):
+    """True when the reader of our standard output (the connection to the controller) closed it."""
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLERR | select.POLLHUP)
+        return any(ev & (select.POLLERR | select.POLLHUP | select.POLLNVAL) for _fd, ev in poller.poll(0))
+    except (OSError, ValueError):
+        return False
+
+
+def hold_host_lock(name, wait, directory=LOCK_DIR):
+    """Take the exclusive lock of name's releases on this host and keep it until the process exits
+    (the descriptor is returned and stays open). A release module that an interrupted run left
     running (its connection closed, its process not) holds it: the next one waits up to wait seconds
-    for it to finish, then raises HostBusy naming its pid. Returns (fd, seconds waited).
+    for it to finish, then raises HostBusy naming its pid. A module whose own controller goes away
+    while it waits gives up without changing anything. Returns (fd, seconds waited).
 
     From here on the process ignores SIGHUP: when the controller goes away (Ctrl-C, a lost
-    connection) the module still ends its work (restart, gate, rollback, manifest) instead of dying
-    between stopping the service and starting it again."""
-    directory = "/run/lock" if os.path.isdir("/run/lock") else "/run"
-    path = os.path.join(directory, "gopherops-%s.release.lock" % name.replace("/", "_"))
+    connection) the module still ends its work on the host instead of dying between stopping the
+    service and starting it again."""
+    path = os.path.join(lock_dir(directory), "%s.release.lock" % name.replace("/", "_"))
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     start = time.monotonic()
     while True:
@@ -73,6 +103,9 @@ def hold_host_lock(name, wait):
             if exc.errno not in (errno.EAGAIN, errno.EACCES):
                 os.close(fd)
                 raise
+        if controller_gone():
+            os.close(fd)
+            raise HostBusy("the controller went away while this waited for %s; nothing was changed" % path)
         if time.monotonic() - start >= wait:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
             os.close(fd)

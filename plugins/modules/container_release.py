@@ -28,6 +28,10 @@ description:
     container's log tail.
   - A service of the same name running under systemd (systemd mode before) is stopped and disabled just
     before the container starts, so a host group moves to docker mode with one variable.
+  - One run of this module per O(name) at a time on a host; it takes C(/run/gopherops/<name>.release.lock)
+    (not in check mode) and waits for a module an interrupted run left running there. From then on it ignores
+    the hangup of its connection, so Ctrl-C on the controller does not stop it between stopping the service and
+    starting it again; it ends its work on the host and its result is lost.
   - With O(state=rolled_back), starts the container of O(to) (or the last known good release) again.
 author:
   - gopherops maintainers (@gopherops)
@@ -276,7 +280,9 @@ logs:
   type: list
   elements: str
 timings:
-  description: Seconds spent in each phase.
+  description:
+    - Seconds spent in each phase.
+    - C(waited_for_host_lock) when it waited a second or more for another run's module.
   returned: always
   type: dict
 pruned:
@@ -858,7 +864,9 @@ def main():
                              pruned=[], timings={}, warnings=["container_release: %s" % exc])
         if not module.check_mode:
             # one release module per app at a time on this host (see hold_host_lock)
-            _lock, waited = hold_host_lock(p["name"], 2 * p["health_timeout"] + p["stop_timeout"] + 120)
+            # the other module's worst case: two starts with their gates, each after a stop, plus a load or pull
+            _lock, waited = hold_host_lock(p["name"], 2 * p["health_timeout"] + 4 * p["stop_timeout"] + 300)
+            h.stamp = now()
             if waited >= 1:
                 h.timings["waited_for_host_lock"] = waited
         before, manifest, linked = load(h.base, p["name"])

@@ -25,6 +25,13 @@ description:
   - Uses the same manifest (C(<base_dir>/releases.json)) as the M(gopherops.baremetal.release) module.
   - With O(state=rolled_back) it switches to O(to) (or the last known good release), restarts, checks and
     records the release it left as failed. The environment file and unit stay as they are.
+  - One run of this module per O(name) at a time on a host; it takes C(/run/gopherops/<name>.release.lock)
+    (not in check mode) and waits for a module an interrupted run left running there. From then on it ignores
+    the hangup of its connection, so Ctrl-C on the controller does not stop it between stopping the service and
+    starting it again; it ends its work on the host and its result is lost.
+  - A service whose main process still runs another release than the one C(current) points to (a run stopped
+    between the switch and the restart) is restarted; RV(stale_process) names that release. It is read from
+    C(/proc/<pid>/exe), so a unit whose C(ExecStart) runs a wrapper that does not C(exec) the binary is not checked.
   - A container of the same name that M(gopherops.baremetal.container_release) started (docker mode before) is
     stopped and removed just before the unit starts, so a host group moves back to systemd mode with one variable.
 author:
@@ -263,7 +270,9 @@ journal:
   type: list
   elements: str
 timings:
-  description: Seconds spent in each phase (prepare, restart, health, rollback).
+  description:
+    - Seconds spent in each phase (prepare, restart, health, rollback).
+    - C(waited_for_host_lock) when it waited a second or more for another run's module.
   returned: always
   type: dict
 pruned:
@@ -456,7 +465,7 @@ class Host(object):
             return None
         if exe.endswith(" (deleted)"):
             exe = exe[:-len(" (deleted)")]
-        releases = os.path.join(os.path.realpath(self.base), "releases") + os.sep
+        releases = os.path.realpath(os.path.join(self.base, "releases")) + os.sep
         if not exe.startswith(releases):
             return None
         return exe[len(releases):].split(os.sep, 1)[0]
@@ -694,8 +703,10 @@ def main():
             raise Failure("health_timeout and health_interval must be above 0 and health_successes at least 1")
         if not module.check_mode:
             # one release module per app at a time on this host (see hold_host_lock)
-            wait = 2 * (p["health_timeout"] + p["health_delay"]) + p["stop_wait"] + 60
+            # the other module's worst case: two starts with their gates (deploy and rollback), each after a stop
+            wait = 2 * (p["health_timeout"] + p["health_delay"]) + 4 * p["stop_wait"] + 60
             _lock, waited = hold_host_lock(p["name"], wait)
+            h.stamp = now()
             if waited >= 1:
                 h.timings["waited_for_host_lock"] = waited
         before, manifest, linked = load(h.base, p["name"], h.binary)

@@ -74,7 +74,7 @@ def release_of_pid(pid, base):
         exe = os.readlink("/proc/%s/exe" % pid)
     except OSError:
         return None
-    releases = os.path.join(os.path.realpath(base), "releases") + os.sep
+    releases = os.path.realpath(os.path.join(base, "releases")) + os.sep
     if not exe.startswith(releases):
         return None
     return exe[len(releases):].split(os.sep, 1)[0]

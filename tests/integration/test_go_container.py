@@ -143,6 +143,7 @@ def test_second_run_sends_and_restarts_nothing(first, lab):
     assert token not in run.out
     assert run.changed(ONE) == 0 and run.changed(TWO) == 0
     got = results(run)
+    assert set(got) == {ONE, TWO}, run.out[-3000:]
     assert all(r["sent_bytes"] == 0 and r["status"] == "unchanged" for r in got.values()), got
     assert {ct: inspect(ct)["Id"] for ct in (ONE_CT, TWO_CT)} == before
     del first
@@ -152,7 +153,8 @@ def test_new_release_then_a_failing_one_rolls_back(first):
     del first
     run = deploy("1.1.0", "%s,%s" % (ONE, TWO), "-v")
     assert run.rc == 0, run.out[-3000:]
-    assert all(r["sent_bytes"] > 0 and r["restarted"] for r in results(run).values())
+    got = results(run)
+    assert set(got) == {ONE, TWO} and all(r["sent_bytes"] > 0 and r["restarted"] for r in got.values()), got
     assert served(ONE_CT) == served(TWO_CT) == "1.1.0"
     v11 = inspect(ONE_CT)["Config"]["Labels"]["org.gopherops.release"]
 

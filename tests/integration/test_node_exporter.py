@@ -6,6 +6,7 @@ sandbox score, a damaged cached archive and bad settings stopping the run before
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import tarfile
@@ -105,6 +106,41 @@ def test_the_archive_installs_through_the_cache_with_basic_auth(archive):  # pyl
     assert PASSWORD not in again.out
 
 
+def test_latest_and_the_checksums_file_are_looked_up_on_the_controller(archive, tmp_path):  # pylint: disable=redefined-outer-name
+    # Given a mirror that answers like GitHub's releases API and has the release's sha256sums.txt
+    mirror = os.path.dirname(archive["url"])
+    with open(os.path.join(mirror, "latest.json"), "w", encoding="utf-8") as fh:
+        json.dump({"tag_name": "v%s" % archive["version"], "name": "test fixture"}, fh)
+    with open(os.path.join(mirror, "sha256sums.txt"), "w", encoding="utf-8") as fh:
+        other = "node_exporter-%s.linux-arm64.tar.gz" % archive["version"]
+        fh.write("%s  %s\n%s  %s\n" % ("0" * 64, other, archive["sha256"], archive["asset"]))
+    lookups = dict(node_exporter_version="latest", node_exporter_checksums={},
+                   node_exporter_latest_url=mirror + "/latest.json",
+                   node_exporter_checksums_url=mirror + "/sha256sums.txt")
+    # When the exporter is installed as "latest", with the checksums fetched
+    res = run(TAR_HOST, **tarball_vars(archive, **lookups))
+    # Then it is the version the mirror names, already there: nothing changes, and the checksums were cached
+    assert res.rc == 0 and res.changed(TAR_HOST) == 0, res.out[-4000:]
+    assert os.path.exists(os.path.join(archive["cache"], "node_exporter-%s.sha256sums.txt" % archive["version"]))
+    assert metrics(TAR_CT, "prometheus:" + PASSWORD)[0] == 200
+    unit = on(TAR_CT, "cat /etc/systemd/system/node_exporter.service").stdout
+    # When the checksums file gives another sha256 for the archive (a fresh cache, so it is fetched again)
+    with open(os.path.join(mirror, "sha256sums.txt"), "w", encoding="utf-8") as fh:
+        fh.write("%s  %s\n" % ("1" * 64, archive["asset"]))
+    bad = run(TAR_HOST, **tarball_vars(archive, node_exporter_cache_dir=str(tmp_path / "cache"), **lookups))
+    flat = " ".join(bad.out.split())
+    assert bad.rc != 0 and "No host was changed. Could not fetch %s" % archive["asset"] in flat and "1" * 64 in flat, bad.out[-3000:]
+    # When the look-up answers something that names no version
+    with open(os.path.join(mirror, "latest.json"), "w", encoding="utf-8") as fh:
+        fh.write("rate limit exceeded")
+    bad = run(TAR_HOST, **tarball_vars(archive, **lookups))
+    flat = " ".join(bad.out.split())
+    assert bad.rc != 0 and "prometheus_exporter_version is latest" in flat and "gave no tag_name" in flat, bad.out[-3000:]
+    # Then the host kept what it had through both
+    assert on(TAR_CT, "cat /etc/systemd/system/node_exporter.service").stdout == unit
+    assert metrics(TAR_CT, "prometheus:" + PASSWORD)[0] == 200
+
+
 def test_a_damaged_cached_archive_stops_the_run_before_any_change(archive):  # pylint: disable=redefined-outer-name
     unit = on(TAR_CT, "cat /etc/systemd/system/node_exporter.service").stdout
     cached = os.path.join(archive["cache"], archive["asset"])
@@ -126,7 +162,7 @@ def test_a_damaged_cached_archive_stops_the_run_before_any_change(archive):  # p
 
 def test_bad_settings_and_a_flag_the_exporter_rejects(archive):  # pylint: disable=redefined-outer-name
     unit = on(TAR_CT, "cat /etc/systemd/system/node_exporter.service").stdout
-    res = run(TAR_HOST, **tarball_vars(archive, node_exporter_version="latest", node_exporter_flags=["collector.systemd"],
+    res = run(TAR_HOST, **tarball_vars(archive, node_exporter_version="1.8", node_exporter_flags=["collector.systemd"],
                                        node_exporter_basic_auth_users={"prometheus": ""}))
     assert res.rc != 0
     flat = " ".join(res.out.split())
