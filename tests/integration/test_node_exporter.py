@@ -136,7 +136,16 @@ def test_latest_and_the_checksums_file_are_looked_up_on_the_controller(archive, 
     bad = run(TAR_HOST, **tarball_vars(archive, **lookups))
     flat = " ".join(bad.out.split())
     assert bad.rc != 0 and "prometheus_exporter_version is latest" in flat and "gave no tag_name" in flat, bad.out[-3000:]
-    # Then the host kept what it had through both
+    # When neither URL answers at all
+    gone = {**lookups, "node_exporter_latest_url": mirror + "/missing.json"}
+    bad = run(TAR_HOST, **tarball_vars(archive, **gone))
+    flat = " ".join(bad.out.split())
+    assert bad.rc != 0 and "prometheus_exporter_version is latest" in flat and "did not answer" in flat, bad.out[-3000:]
+    gone = {**lookups, "node_exporter_version": archive["version"], "node_exporter_checksums_url": mirror + "/missing.txt"}
+    bad = run(TAR_HOST, **tarball_vars(archive, node_exporter_cache_dir=str(tmp_path / "cache2"), **gone))
+    flat = " ".join(bad.out.split())
+    assert bad.rc != 0 and "The release's checksums could not be fetched from %s/missing.txt" % mirror in flat, bad.out[-3000:]
+    # Then the host kept what it had through all of them
     assert on(TAR_CT, "cat /etc/systemd/system/node_exporter.service").stdout == unit
     assert metrics(TAR_CT, "prometheus:" + PASSWORD)[0] == 200
 
