@@ -463,8 +463,7 @@ class Host(object):
             exe = os.readlink("/proc/%s/exe" % pid)
         except OSError:
             return None
-        if exe.endswith(" (deleted)"):
-            exe = exe[:-len(" (deleted)")]
+        # a deleted binary reads "<path> (deleted)": the release directory before it is what counts
         releases = os.path.realpath(os.path.join(self.base, "releases")) + os.sep
         if not exe.startswith(releases):
             return None
