@@ -261,3 +261,48 @@ def write_gzip(path, data, level=6):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def read_image_archive(path, with_layers=False):
+    """What the one image of a C(docker save) archive (tar, or tar.gz) holds, without a Docker engine:
+    dict(config=<bytes>, image_id, repo_tags, layers=[member names], and with with_layers the layer
+    bytes as they are in the archive). An archive with more or fewer than one image is refused."""
+    if not os.path.isfile(path):
+        raise ImageError("%s does not exist on the controller (or is not a file)" % path)
+    try:
+        with tarfile.open(path, "r:*") as tar:
+            try:
+                entries = json.loads(tar.extractfile("manifest.json").read())
+            except KeyError:
+                raise ImageError("%s has no manifest.json: it is not an archive that docker save writes" % path)
+            if not isinstance(entries, list) or len(entries) != 1:
+                raise ImageError("%s holds %d images; save one image into it (docker save IMAGE)"
+                                 % (path, len(entries) if isinstance(entries, list) else 0))
+            entry = entries[0]
+            config = tar.extractfile(entry["Config"]).read()
+            out = {"config": config, "image_id": "sha256:" + sha256_hex(config),
+                   "repo_tags": list(entry.get("RepoTags") or []), "layers": list(entry.get("Layers") or [])}
+            if with_layers:
+                out["layer_data"] = [tar.extractfile(name).read() for name in out["layers"]]
+    except ImageError:
+        raise
+    except (tarfile.TarError, EOFError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ImageError("%s cannot be read as a docker save archive: %s" % (path, exc))
+    try:
+        parsed = json.loads(out["config"])
+    except ValueError:
+        raise ImageError("%s: the image config is not JSON" % path)
+    if len(parsed.get("rootfs", {}).get("diff_ids", [])) != len(out["layers"]):
+        raise ImageError("%s: the image config names %d layers, the archive has %d"
+                         % (path, len(parsed.get("rootfs", {}).get("diff_ids", [])), len(out["layers"])))
+    out["parsed"] = parsed
+    return out
+
+
+def check_platform(parsed, goarch, goarm=None, what="the image"):
+    """Refuse an image config made for another platform than the host's GOARCH (and ARM variant)."""
+    arch, variant = platform(goarch, goarm)
+    got_arch, got_variant = parsed.get("architecture"), parsed.get("variant")
+    if got_arch != arch or (goarch == "arm" and got_variant and got_variant != variant):
+        raise ImageError("%s is for %s%s, the host needs %s%s" % (
+            what, got_arch, "/" + got_variant if got_variant else "", arch, "/" + variant if variant else ""))

@@ -237,6 +237,11 @@ def problems(s):
         if both:
             bad("These names are in both go_container_env and go_container_secret_env: %s; keep each in one of them."
                 % ", ".join(both))
+    archive = s.get("image_archive")
+    if archive not in (None, "") and not isinstance(archive, str) and not (
+            isinstance(archive, dict) and all(isinstance(v, str) and v for v in archive.values())):
+        bad("go_container_image_archive must be the path of a docker save archive on the controller, or a mapping of "
+            "targets such as linux_amd64 to such paths (got %r)." % (archive,))
     checks = s.get("health_checks")
     if not isinstance(checks, list) or not checks or not all(
             isinstance(c, dict) and ("url" in c or "tcp" in c) for c in checks):

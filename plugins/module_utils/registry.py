@@ -2,8 +2,8 @@
 # Copyright (c) 2026 gopherops maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Push an image archive made by go_image to a registry over the distribution API (v2), with no
-Docker engine where it runs: the config and the gzip-compressed layer as blobs (each sent only when
+"""Push an image archive (made by go_image, or saved from an image built elsewhere) to a registry over the distribution API (v2), with no
+Docker engine where it runs: the config and the gzip-compressed layers as blobs (each sent only when
 the registry lacks it), then an image manifest (schema 2). The manifest's bytes are fixed by the
 image, so its digest is too, and a tag that already names that digest is left alone."""
 
@@ -14,11 +14,11 @@ import gzip
 import hashlib
 import io
 import json
-import tarfile
 
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import urljoin
 from ansible.module_utils.urls import Request
+from ansible_collections.gopherops.baremetal.plugins.module_utils import container_image as ci
 
 MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 CONFIG_TYPE = "application/vnd.docker.container.image.v1+json"
@@ -34,32 +34,32 @@ def sha256_digest(data):
 
 
 def read_archive(path):
-    """(config bytes, layer tar bytes) of a one-image archive written by go_image."""
-    with gzip.open(path, "rb") as gz:
-        data = gz.read()
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        entries = json.loads(tar.extractfile("manifest.json").read())
-        if len(entries) != 1 or len(entries[0].get("Layers", [])) != 1:
-            raise RegistryError("%s is not a one-image, one-layer archive as go_image writes them" % path)
-        config = tar.extractfile(entries[0]["Config"]).read()
-        layer = tar.extractfile(entries[0]["Layers"][0]).read()
-    return config, layer
+    """(config bytes, [layer bytes]) of the one image in a docker save archive (go_image's, or one
+    saved from an image built elsewhere)."""
+    try:
+        image = ci.read_image_archive(path, with_layers=True)
+    except ci.ImageError as exc:
+        raise RegistryError(str(exc))
+    return image["config"], image["layer_data"]
 
 
 def compress_layer(layer):
-    """The layer gzip-compressed with no name or time in the header: the same bytes every time."""
+    """The layer gzip-compressed with no name or time in the header: the same bytes every time. A
+    layer that is compressed already is pushed as it is."""
+    if layer[:2] == b"\x1f\x8b":
+        return layer
     out = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=6) as gz:
         gz.write(layer)
     return out.getvalue()
 
 
-def manifest_for(config, layer_gz):
+def manifest_for(config, layers_gz):
     doc = {
         "schemaVersion": 2,
         "mediaType": MANIFEST_TYPE,
         "config": {"mediaType": CONFIG_TYPE, "size": len(config), "digest": sha256_digest(config)},
-        "layers": [{"mediaType": LAYER_TYPE, "size": len(layer_gz), "digest": sha256_digest(layer_gz)}],
+        "layers": [{"mediaType": LAYER_TYPE, "size": len(gz), "digest": sha256_digest(gz)} for gz in layers_gz],
     }
     return json.dumps(doc, indent=2, sort_keys=True).encode("utf-8")
 
@@ -123,17 +123,18 @@ class Client(object):
         return hdrs.get("Docker-Content-Digest") if status == 200 else None
 
 
-def push(client, repo, tag, config, layer, check_mode=False):
-    """Push the image; returns dict(digest, changed, sent_bytes)."""
-    layer_gz = compress_layer(layer)
-    manifest = manifest_for(config, layer_gz)
+def push(client, repo, tag, config, layers, check_mode=False):
+    """Push the image (its config and its layers, in order); returns dict(digest, changed, sent_bytes)."""
+    layers_gz = [compress_layer(layer) for layer in layers]
+    manifest = manifest_for(config, layers_gz)
     digest = sha256_digest(manifest)
     if client.tag_digest(repo, tag) == digest:
         return {"digest": digest, "changed": False, "sent_bytes": 0}
     if check_mode:
         return {"digest": digest, "changed": True, "sent_bytes": 0}
     client.put_blob(repo, config)
-    client.put_blob(repo, layer_gz)
+    for layer_gz in layers_gz:
+        client.put_blob(repo, layer_gz)
     client.call("PUT", "v2/%s/manifests/%s" % (repo, tag), data=manifest, headers={"Content-Type": MANIFEST_TYPE},
                 ok=(201,))
     return {"digest": digest, "changed": True, "sent_bytes": client.sent}

@@ -23,6 +23,10 @@ description:
     (no shell in the image), and labels with the version, commit and the binary's sha256.
   - The archive is rewritten only when the image id changes or the cached archive does not match the sha256
     recorded beside it.
+  - With O(archive) instead of O(binary), the image is one built elsewhere (C(docker build) in CI, for example) and
+    saved with C(docker save); nothing is written. The module reads the archive, checks that it holds one image
+    for O(goarch), and returns the same fields, so that image is sent, run and gated the same way. Its tag
+    defaults to C(<version>-<first 8 hex digits of the image id>).
 author:
   - gopherops maintainers (@gopherops)
 extends_documentation_fragment:
@@ -41,13 +45,23 @@ options:
     type: str
     required: true
   tag:
-    description: Tag of the image; the go_container role passes the release id (C(<version>-<sha256[:8]>)).
+    description:
+      - Tag of the image; the go_container role passes the release id (C(<version>-<sha256[:8]>)).
+      - Required with O(binary). With O(archive) it defaults to C(<version>-<image id[:8]>).
     type: str
-    required: true
   binary:
-    description: The Go binary on the machine this runs on (normally the controller).
+    description:
+      - The Go binary on the machine this runs on (normally the controller).
+      - One of O(binary) and O(archive) is required.
     type: path
-    required: true
+  archive:
+    description:
+      - An image built elsewhere, as C(docker save IMAGE) writes it (plain tar, or gzip-compressed to send less), on
+        the machine this runs on. It must hold exactly one image, made for O(goarch).
+      - The options that shape a new image (O(entrypoint), O(user), O(ports), O(labels), O(healthcheck) and so on) do
+        not apply; the image's own config is returned in RV(config).
+      - O(version) is required with it.
+    type: path
   sha256:
     description:
       - Expected sha256 of O(binary); the module fails when the binary does not match.
@@ -159,6 +173,17 @@ EXAMPLES = r"""
   delegate_to: localhost
   run_once: true
   register: image
+
+- name: Describe an image that CI built and saved (docker save hello:1.4.0 | gzip > hello-1.4.0.tar.gz)
+  gopherops.baremetal.go_image:
+    name: hello
+    archive: /srv/images/hello-1.4.0.tar.gz
+    goarch: amd64
+    version: 1.4.0
+    dest: "{{ playbook_dir }}/.build/images"
+  delegate_to: localhost
+  run_once: true
+  register: image
 """
 
 RETURN = r"""
@@ -171,19 +196,28 @@ repo_tag:
   returned: success
   type: str
 path:
-  description: The archive (gzip-compressed C(docker save) format).
+  description: The archive (gzip-compressed C(docker save) format), or O(archive) itself.
   returned: success
   type: str
+source:
+  description: C(built) for an image made from O(binary), C(archive) for one read from O(archive).
+  returned: success
+  type: str
+saved_tags:
+  description: The tags the image had where it was saved (from O(archive)'s C(manifest.json)).
+  returned: when O(archive) is given
+  type: list
+  elements: str
 archive_sha256:
   description: sha256 of the archive file; empty in check mode when it would be written.
   returned: success
   type: str
 size:
-  description: Bytes of the uncompressed layer (what C(docker image ls) reports, give or take).
+  description: Bytes of the uncompressed layer (what C(docker image ls) reports, give or take); 0 with O(archive).
   returned: success
   type: int
 binary_size:
-  description: Bytes of the binary.
+  description: Bytes of the binary; 0 with O(archive).
   returned: success
   type: int
 compressed_size:
@@ -205,8 +239,9 @@ from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil impor
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
-    tag=dict(type="str", required=True),
-    binary=dict(type="path", required=True),
+    tag=dict(type="str"),
+    binary=dict(type="path"),
+    archive=dict(type="path"),
     sha256=dict(type="str"),
     goarch=dict(type="str", required=True),
     goarm=dict(type="str"),
@@ -239,9 +274,28 @@ def read_record(path):
         return {}
 
 
-def build(module):
+def from_archive(module):
+    """The image of a docker save archive made elsewhere, described as build() describes its own."""
     p = module.params
     name = ci.check_name(p["name"])
+    if not p["version"]:
+        raise ci.ImageError("version is required with archive")
+    image = ci.read_image_archive(p["archive"])
+    ci.check_platform(image["parsed"], p["goarch"], p["goarm"], what="the image in %s" % p["archive"])
+    tag = ci.check_tag(p["tag"] or "%s-%s" % (p["version"], image["image_id"][7:15]))
+    return dict(changed=False, image_id=image["image_id"], repo_tag="%s:%s" % (name, tag), path=p["archive"],
+                archive_sha256=sha256_file(p["archive"]), size=0, binary_size=0,
+                compressed_size=os.path.getsize(p["archive"]), config=image["parsed"], source="archive",
+                saved_tags=image["repo_tags"])
+
+
+def build(module):
+    p = module.params
+    if p["archive"]:
+        return from_archive(module)
+    name = ci.check_name(p["name"])
+    if not p["tag"]:
+        raise ci.ImageError("tag is required with binary")
     tag = ci.check_tag(p["tag"])
     entrypoint = p["entrypoint"] or "/" + name
     if not entrypoint.startswith("/") or entrypoint.endswith("/") or "/../" in entrypoint + "/":
@@ -260,7 +314,7 @@ def build(module):
     # check mode before the build: the binary is missing, or an older one is still at its path
     if not os.path.isfile(p["binary"]) or (module.check_mode and p["sha256"] == ""):
         if module.check_mode:
-            return dict(changed=True, pending=True, image_id="", repo_tag="%s:%s" % (name, tag),
+            return dict(changed=True, pending=True, source="built", image_id="", repo_tag="%s:%s" % (name, tag),
                         path=archive_path, archive_sha256="", size=0, binary_size=0, compressed_size=0, config={})
         raise ci.ImageError("binary %s does not exist; build it first (go_build)" % p["binary"])
     binary_sha = sha256_file(p["binary"])
@@ -279,7 +333,7 @@ def build(module):
                              health_retries=p["health_retries"], created=ci.created_stamp(p["created"]))
     image_id = "sha256:" + ci.sha256_hex(ci.config_bytes(config))
     repo_tag = "%s:%s" % (name, tag)
-    result = dict(image_id=image_id, repo_tag=repo_tag, path=archive_path, size=len(layer),
+    result = dict(image_id=image_id, repo_tag=repo_tag, path=archive_path, size=len(layer), source="built",
                   binary_size=os.path.getsize(p["binary"]), config=config)
     record = read_record(record_path)
     cached = (record.get("image_id") == image_id and record.get("repo_tag") == repo_tag
@@ -299,7 +353,8 @@ def build(module):
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
+                           required_one_of=[("binary", "archive")], mutually_exclusive=[("binary", "archive")])
     try:
         module.exit_json(**build(module))
     except (ci.ImageError, OSError) as exc:

@@ -135,9 +135,9 @@ def main():
     if p["username"] and parsed.scheme == "http":
         module.warn("image_push: the registry password goes over plain http to %s; use https outside a lab" % parsed.netloc)
     try:
-        config, layer = reg.read_archive(p["archive"])
+        config, layers = reg.read_archive(p["archive"])
         client = reg.Client(p["url"], p["username"], p["password"], p["validate_certs"], p["timeout"])
-        out = reg.push(client, p["repository"], p["tag"], config, layer, check_mode=module.check_mode)
+        out = reg.push(client, p["repository"], p["tag"], config, layers, check_mode=module.check_mode)
     except (reg.RegistryError, OSError, ValueError, KeyError) as exc:
         module.fail_json(msg="image_push: %s" % exc)
     module.exit_json(changed=out["changed"], digest=out["digest"], sent_bytes=out["sent_bytes"],

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 
 import pytest
 import yaml
@@ -19,6 +20,7 @@ from conftest import INVENTORY, ROOT, app_hosts, on, playbook
 
 PLAY = os.path.join(ROOT, "tests", "integration", "files", "container.yml")
 ROLLBACK = os.path.join(ROOT, "tests", "integration", "files", "container_rollback.yml")
+PREBUILT = os.path.join(ROOT, "tests", "integration", "files", "container_prebuilt.yml")
 HOSTS = app_hosts()
 (ONE, ONE_CT), (TWO, TWO_CT) = HOSTS[:2]
 BARE, BARE_CT = HOSTS[2]     # never gets a Docker engine here
@@ -256,3 +258,92 @@ def test_registry_mode_pushes_once_and_hosts_pull_by_digest(first, lab):
     assert nxt.rc == 0, nxt.out[-3000:]
     assert results(nxt)[TWO]["uploaded"] and results(nxt)[TWO]["sent_bytes"] == 0
     assert served(TWO_CT) == "1.4.0"
+
+
+@pytest.fixture(scope="module")
+def saved_image(tmp_path_factory):
+    """An image built elsewhere, as CI would: the example built by `go build`, two COPY layers, a
+    HEALTHCHECK, built by the controller's Docker engine and written by `docker save | gzip`."""
+    work = tmp_path_factory.mktemp("prebuilt")
+    version = "7.0.0"
+    env = dict(os.environ, CGO_ENABLED="0", GOOS="linux", GOARCH="amd64", GOTOOLCHAIN="local")
+    subprocess.run(["go", "build", "-trimpath", "-ldflags", "-s -w -X main.version=%s" % version,
+                    "-o", str(work / "hello"), "."], cwd=os.path.join(ROOT, "examples", "hello"), env=env, check=True)
+    (work / "passwd").write_text("app:x:65532:65532::/:/sbin/nologin\n", encoding="ascii")
+    (work / "Dockerfile").write_text(
+        "FROM scratch\nCOPY passwd /etc/passwd\nCOPY hello /hello\nUSER 65532:65532\nEXPOSE 8080\n"
+        'HEALTHCHECK --interval=2s CMD ["/hello", "-healthcheck"]\nENTRYPOINT ["/hello"]\n', encoding="ascii")
+    tag = "ci.example/hellod:%s" % version
+    subprocess.run(["docker", "build", "-q", "-t", tag, str(work)], env=dict(os.environ, DOCKER_BUILDKIT="0"),
+                   check=True, capture_output=True)
+    image_id = subprocess.run(["docker", "image", "inspect", "-f", "{{.Id}}", tag], check=True, capture_output=True,
+                              text=True).stdout.strip()
+    path = work / "hellod-7.0.0.tar.gz"
+    with open(path, "wb") as out:
+        save = subprocess.Popen(["docker", "save", tag], stdout=subprocess.PIPE)
+        subprocess.run(["gzip", "-c"], stdin=save.stdout, stdout=out, check=True)
+        assert save.wait() == 0
+    subprocess.run(["docker", "rmi", tag], check=True, capture_output=True)
+    return {"path": str(path), "image_id": image_id, "version": version}
+
+
+def prebuilt(version, hosts, *args, **extra):
+    return playbook(PREBUILT, *args, extra_vars=dict(BASE, app_version=version, container_hosts=hosts, **extra))
+
+
+def test_an_image_built_elsewhere_runs_without_a_build(first, saved_image, lab):
+    del first
+    image_id, archive = saved_image["image_id"], saved_image["path"]
+    release = "7.0.0-" + image_id[7:15]
+    # bad input stops on the controller, before any host changes
+    before = host_state(ONE_CT)
+    missing = prebuilt("7.0.0", ONE, go_container_image_archive=archive + ".missing")
+    assert missing.rc != 0 and archive + ".missing does not exist on the controller" in missing.out
+    wrong_arch = prebuilt("7.0.0", ONE, go_container_image_archive={"linux_arm64": archive}, go_container_target="linux_arm64")
+    assert wrong_arch.rc != 0 and "is for amd64, the host needs arm64" in wrong_arch.out, wrong_arch.out[-2000:]
+    no_key = prebuilt("7.0.0", ONE, go_container_image_archive={"linux_arm64": archive})
+    assert no_key.rc != 0 and "go_container_image_archive has no archive for linux_amd64" in no_key.out
+    assert host_state(ONE_CT) == before
+    # When the archive is deployed (no go_build in this playbook at all)
+    run = prebuilt("7.0.0", ONE, "-v", go_container_image_archive=archive)
+    assert run.rc == 0, run.out[-3000:]
+    got = results(run)[ONE]
+    # Then the host loaded that very image, runs it as the release named by its id, and it is healthy
+    assert got["status"] == "deployed" and got["uploaded"] and got["active"] == release
+    assert 0 < got["sent_bytes"] <= os.path.getsize(archive) + 4096
+    assert inspect(ONE_CT)["Image"] == image_id and served(ONE_CT) == "7.0.0"
+    layers = json.loads(on(ONE_CT, "docker image inspect -f '{{json .RootFS.Layers}}' %s" % image_id).stdout)
+    assert len(layers) == 2
+    assert on(ONE_CT, "docker inspect -f '{{.State.Health.Status}}' %s" % NAME).stdout.strip() == "healthy"
+    manifest = json.loads(on(ONE_CT, "cat /opt/%s/releases.json" % NAME).stdout)
+    assert release in json.dumps(manifest) and image_id[7:] in json.dumps(manifest)
+    # And a second run sends and restarts nothing
+    again = prebuilt("7.0.0", ONE, "-v", go_container_image_archive=archive)
+    assert again.rc == 0 and again.changed(ONE) == 0, again.out[-3000:]
+    assert results(again)[ONE]["sent_bytes"] == 0 and not results(again)[ONE]["uploaded"]
+    # And in registry mode its two layers are pushed as they are and the host pulls it by digest
+    extra, password = registry(lab, go_container_image_archive=archive)
+    pushed = prebuilt("7.0.0", TWO, "-v", **extra)
+    assert pushed.rc == 0, pushed.out[-3000:]
+    assert results(pushed)[TWO]["sent_bytes"] == 0 and "pull" in results(pushed)[TWO]["timings"]
+    assert inspect(TWO_CT)["Image"] == image_id and served(TWO_CT) == "7.0.0" and password not in pushed.out
+
+
+def test_a_rollout_of_an_image_built_elsewhere_needs_no_build(first, saved_image):
+    del first
+    image_id = saved_image["image_id"]
+    # go_build_src points nowhere: a build would fail
+    extra = dict(BASE, go_service_name=NAME, deploy_mode="docker", deploy_hosts=ONE, rollout_haproxy_hosts=[],
+                 app_version="7.0.0", go_container_image_archive=saved_image["path"], go_build_src="/nonexistent")
+    plan = playbook("deploy.yml", "--check", extra_vars=extra)
+    assert plan.rc == 0, plan.out[-3000:]
+    # the host runs that image from the test before: the plan names its release and changes nothing
+    row = r"%s +7\.0\.0-%s +7\.0\.0-%s +- +-" % (ONE, image_id[7:15], image_id[7:15])
+    assert re.search(row, plan.out), plan.out[-3000:]
+    on(ONE_CT, "docker rm -f %s" % NAME)
+    run = playbook("deploy.yml", extra_vars=extra)
+    assert run.rc == 0, run.out[-3000:]
+    assert inspect(ONE_CT)["Image"] == image_id and served(ONE_CT) == "7.0.0"
+    audit = on(ONE_CT, "tail -n 1 /var/log/%s/deploy.log" % NAME).stdout
+    line = json.loads(audit)
+    assert line["to"] == "7.0.0-" + image_id[7:15] and line["sha256"] == image_id[7:] and line["result"] == "deployed"

@@ -118,3 +118,62 @@ def test_created_stamp():
     assert ci.created_stamp("2026-11-23T23:08:56+01:00") == "2026-11-23T22:08:56Z"
     assert ci.parse_user("1000") == (1000, 1000)
     assert ci.parse_user("1000:50") == (1000, 50)
+
+
+def _saved(tmp_path, entries, files, name="saved.tar"):
+    """A docker save archive with the given manifest entries and members, written as tar."""
+    path = str(tmp_path / name)
+    with tarfile.open(path, "w") as tar:
+        for member, data in dict(files, **{"manifest.json": json.dumps(entries).encode()}).items():
+            info = tarfile.TarInfo(member)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_an_archive_saved_elsewhere_is_read_with_its_layers(binary, tmp_path):
+    layer = ci.build_layer(binary, "/hello", 65532, 65532)
+    extra = b"second layer"
+    config = ci.image_config("sha256:" + ci.sha256_hex(layer), "arm64", entrypoint="/hello")
+    config["rootfs"]["diff_ids"].append("sha256:" + ci.sha256_hex(extra))
+    cfg = ci.config_bytes(config)
+    entry = {"Config": "blobs/sha256/" + ci.sha256_hex(cfg), "RepoTags": ["ci.example/hello:7"],
+             "Layers": ["blobs/sha256/a", "blobs/sha256/b"]}
+    path = _saved(tmp_path, [entry], {entry["Config"]: cfg, "blobs/sha256/a": layer, "blobs/sha256/b": extra})
+    got = ci.read_image_archive(path, with_layers=True)
+    assert got["image_id"] == "sha256:" + hashlib.sha256(cfg).hexdigest()
+    assert got["repo_tags"] == ["ci.example/hello:7"] and got["layer_data"] == [layer, extra]
+    ci.check_platform(got["parsed"], "arm64")
+    with pytest.raises(ci.ImageError, match="is for arm64/v8, the host needs amd64"):
+        ci.check_platform(got["parsed"], "amd64")
+    # gzip-compressed, as docker save | gzip writes it, reads the same
+    packed = str(tmp_path / "saved.tar.gz")
+    with open(path, "rb") as src, gzip.open(packed, "wb") as dst:
+        dst.write(src.read())
+    assert ci.read_image_archive(packed)["image_id"] == got["image_id"]
+
+
+@pytest.mark.parametrize("entries, files, words", [
+    ([], {}, "holds 0 images"),
+    ([{"Config": "c.json", "Layers": []}, {"Config": "c.json", "Layers": []}], {"c.json": b"{}"}, "holds 2 images"),
+    ([{"Config": "c.json", "Layers": ["l.tar"]}], {"c.json": b'{"rootfs": {"diff_ids": []}}', "l.tar": b""},
+     "names 0 layers, the archive has 1"),
+    ([{"Config": "missing.json", "Layers": []}], {}, "cannot be read as a docker save archive"),
+    ([{"Config": "c.json", "Layers": []}], {"c.json": b"not json"}, "the image config is not JSON"),
+])
+def test_an_archive_that_is_not_one_image_is_refused(tmp_path, entries, files, words):
+    with pytest.raises(ci.ImageError, match=words):
+        ci.read_image_archive(_saved(tmp_path, entries, files))
+
+
+def test_a_file_that_is_not_an_archive_is_refused(tmp_path):
+    with pytest.raises(ci.ImageError, match="does not exist on the controller"):
+        ci.read_image_archive(str(tmp_path / "nope.tar"))
+    (tmp_path / "junk.tar").write_bytes(b"junk" * 100)
+    with pytest.raises(ci.ImageError, match="cannot be read as a docker save archive"):
+        ci.read_image_archive(str(tmp_path / "junk.tar"))
+    with tarfile.open(str(tmp_path / "plain.tar"), "w") as tar:
+        info = tarfile.TarInfo("hello")
+        tar.addfile(info, io.BytesIO(b""))
+    with pytest.raises(ci.ImageError, match="has no manifest.json"):
+        ci.read_image_archive(str(tmp_path / "plain.tar"))

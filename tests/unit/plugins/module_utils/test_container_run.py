@@ -49,12 +49,15 @@ def test_host_ports(spec, want):
     ("health_checks", [], "at least one check"), ("keep_releases", 0, "keep_releases"),
     ("gomemlimit_fraction", 2, "gomemlimit_fraction"), ("name", "-x", "go_container_name"), ("version", "", "version"),
     ("version", "1.0 beta", "directory name"), ("log_options", ["max-size"], "log_options"),
-    ("env", {"API_TOKEN": "x"}, "both"),
+    ("env", {"API_TOKEN": "x"}, "both"), ("image_archive", ["/srv/a.tar"], "image_archive"),
+    ("image_archive", {"linux_amd64": ""}, "image_archive"),
 ])
 def test_problems_name_the_variable(key, value, words):
     settings = dict(BASE, version="1.0.0", health_checks=[{"url": "http://127.0.0.1:8080/readyz"}], keep_releases=5,
                     gomemlimit_fraction=0.9)
     assert cr.problems(settings) == []
+    assert cr.problems(dict(settings, image_archive="/srv/a.tar")) == []
+    assert cr.problems(dict(settings, image_archive={"linux_amd64": "/srv/a.tar", "linux_arm64": "b.tar"})) == []
     settings[key] = value
     found = cr.problems(settings)
     assert len(found) == 1 and words in found[0] and "go_container_" in found[0], found
