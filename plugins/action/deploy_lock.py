@@ -40,6 +40,7 @@ ARGUMENT_SPEC = dict(
     group=dict(type="str"),
     audit_log=dict(type="path"),
     audit=dict(type="dict"),
+    out_of_lb=dict(type="bool"),
 )
 REQUIRED_IF = [("state", "locked", ("run_id",)), ("state", "unlocked", ("run_id",))]
 
@@ -150,12 +151,15 @@ class ActionModule(ActionBase):
         extra = {}
         if audit and not check:
             extra = dict(audit_log=p["audit_log"], audit_line=json.dumps(audit, sort_keys=True))
+        if op == "unlock" and p["out_of_lb"] is not None:
+            extra["out_of_lb"] = p["out_of_lb"]
         host = self._host(task_vars, op=op, data=mine, **dict(base, **extra))
         if host.get("failed"):
             return dict(result, failed=True, msg=host.get("msg"))
 
         current = parse_lock(host.get("lock"))
         result.update(changed=False, acquired=False, released=bool(host.get("released")), owner=owner,
+                      out_of_lb=parse_lock(host.get("out_of_lb")),
                       lock_path=path, app_state=app_state(p["app"], host.get("observed")),
                       ansible_facts=dict(ansible_architecture=host.get("architecture"),
                                          ansible_system=host.get("system")))

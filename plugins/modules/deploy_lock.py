@@ -108,6 +108,13 @@ options:
   audit:
     description: A record appended as one JSON line to O(audit_log).
     type: dict
+  out_of_lb:
+    description:
+      - With O(state=unlocked), whether the run leaves this host out of its load balancer (drained, or in maintenance)
+        at its end. True writes a marker beside the lock (C(<lock_dir>/<app>.lock.out-of-lb)), false removes it,
+        unset leaves it as it is.
+      - Every call reports the marker in RV(out_of_lb), so the next run knows to put the host back.
+    type: bool
 """
 
 EXAMPLES = r"""
@@ -150,6 +157,10 @@ holder:
   description: One line naming the holder of the lock found.
   returned: always
   type: str
+out_of_lb:
+  description: The marker of the run that left this host out of its load balancer (its C(run_id)), or null.
+  returned: always
+  type: dict
 broken:
   description: The lock that was broken or taken over.
   returned: when a lock was broken

@@ -204,6 +204,18 @@ def unlock(a, out):
         out["released"] = True
 
 
+def mark_out_of_lb(a, out):
+    """The marker beside the lock that says a run left this host out of the load balancer: written
+    when out_of_lb is true, removed when it is false, reported in any case."""
+    marker = a["path"] + ".out-of-lb"
+    if a.get("out_of_lb") is True:
+        tmp = write_new(marker, json.dumps({"run_id": a.get("run_id")}) + "\n")
+        os.rename(tmp, marker)
+    elif a.get("out_of_lb") is False and os.path.exists(marker):
+        os.unlink(marker)
+    out["out_of_lb"] = read_text(marker)
+
+
 def append_audit(path, line):
     directory = os.path.dirname(path)
     if directory and not os.path.isdir(directory):
@@ -222,6 +234,7 @@ def main(a):
             unlock(a, out)
         else:
             out["lock"] = read_text(a["path"])
+        mark_out_of_lb(a, out)
         if a.get("audit_line") and a.get("audit_log"):
             append_audit(a["audit_log"], a["audit_line"])
             out["audited"] = True

@@ -224,3 +224,37 @@ def test_docker_mode_with_zero_failed_requests_there_and_back(lab, lb):
         assert get_json(lab["hosts"][host])["version"] == "6.2.0"
         state = ssh(lab, host, "systemctl is-active hello; sudo docker ps -aq --filter name=^/hello$ | wc -l").stdout.split()
         assert state == ["active", "0"], state
+
+
+def test_a_host_left_out_by_a_busy_release_is_put_back_by_the_next_run(lab, lb):
+    hosts = sorted(lab["hosts"])
+    canary = hosts[0]
+    marker = "/var/lib/gopherops/locks/hello.lock.out-of-lb"
+    # Given every host on 2.2.0 behind HAProxy
+    run = playbook("deploy.yml", extra_vars={"app_version": "2.2.0"})
+    assert run.rc == 0, run.out[-4000:]
+    # and, on the canary, another release of hello still holding the host's release lock
+    hold = ssh(lab, canary, "sudo mkdir -p -m 0755 /run/gopherops && sudo systemd-run --quiet --unit=gopherops-test-busy "
+                            "--collect flock /run/gopherops/hello.release.lock sleep 600")
+    assert hold.returncode == 0, hold.stderr
+    try:
+        # When 2.2.1 rolls out (short waits: the module gives up after 2 x 4 s + 4 x 2 s + 60 s)
+        busy = playbook("deploy.yml", extra_vars={"app_version": "2.2.1", "go_service_health_timeout": 4,
+                                                  "go_service_stop_timeout": 2})
+    finally:
+        ssh(lab, canary, "sudo systemctl stop gopherops-test-busy")
+    # Then the canary fails without a change, naming the other release, and the run stops there
+    assert busy.rc != 0
+    assert "another release of hello is still being deployed on this host" in busy.out, busy.out[-4000:]
+    assert manifest(lab, canary)["active"].startswith("2.2.0-")
+    assert all(manifest(lab, h)["active"].startswith("2.2.0-") for h in hosts)
+    # it was drained for its deploy and is still out of HAProxy, which the host remembers
+    assert haproxy_servers(lb["container"])[canary][0] != "UP"
+    assert ssh(lab, canary, "sudo cat %s" % marker).stdout.strip()
+    # When the next run finds nothing to deploy
+    again = playbook("deploy.yml", extra_vars={"app_version": "2.2.0"})
+    # Then it puts the canary back in HAProxy, and forgets the mark
+    assert again.rc == 0, again.out[-4000:]
+    assert {s: st for s, (st, _n) in haproxy_servers(lb["container"]).items()} == {h: "UP" for h in hosts}
+    assert ssh(lab, canary, "sudo test -e %s" % marker).returncode != 0
+    assert "Take the batch out of the load balancer" not in again.out

@@ -53,6 +53,22 @@ def test_unlock_removes_only_this_runs_lock_and_writes_the_audit_line(tmp_path):
     assert stat.S_IMODE(os.stat(log).st_mode) == 0o640
 
 
+def test_a_host_left_out_of_the_load_balancer_is_marked_until_a_run_puts_it_back(tmp_path):
+    path = str(tmp_path / "hello.lock")
+    run_program(op="lock", path=path, data=lock_data("r1"))
+    _rc, out = run_program(op="unlock", path=path, run_id="r1", out_of_lb=True)
+    assert out["released"] and json.loads(out["out_of_lb"]) == {"run_id": "r1"}
+    # the next run is told, whatever it asks
+    for op in ("lock", "query"):
+        _rc, seen = run_program(op=op, path=path, data=lock_data("r2"))
+        assert json.loads(seen["out_of_lb"]) == {"run_id": "r1"}, op
+    # unset leaves the marker; false removes it
+    _rc, kept = run_program(op="unlock", path=path, run_id="r2")
+    assert kept["released"] and kept["out_of_lb"] is not None
+    _rc, back = run_program(op="unlock", path=path, run_id="r2", out_of_lb=False)
+    assert back["out_of_lb"] is None and os.listdir(str(tmp_path)) == []
+
+
 def test_a_failure_is_reported_as_json(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
