@@ -506,6 +506,9 @@ def write_inventory(cfg, plan, key, known_hosts):
                       "        lab_registry: %s:%d" % (LB_NAME, REGISTRY_PORT),
                       "        lab_registry_url: http://127.0.0.1:%d" % lb["registry_port"],
                       "        lab_registry_user: %s" % REGISTRY_USER]
+    if "lb" in groups:
+        # the load balancer host is also the lab's monitoring host (Prometheus, by prometheus_targets)
+        lines += ["    monitoring:", "      hosts:", "        %s:" % LB_NAME]
     os.makedirs(os.path.dirname(cfg["inventory"]), exist_ok=True)
     tmp = cfg["inventory"] + ".tmp"
     with open(tmp, "w", encoding="utf-8") as fh:

@@ -60,5 +60,6 @@ def test_the_inventory_resolves_its_secrets_and_the_playbooks_parse(env, passwor
     assert secrets["vault_hello_api_token"] in out, out
     out = ansible(["ansible-inventory", "-i", inv, "--graph"], password_file, ENVS[env])
     assert "@app:" in out and "@lb:" in out and host in out, out
-    for playbook in ("deploy.yml", "rollback.yml"):
+    assert "@monitoring:" in out, out
+    for playbook in ("deploy.yml", "rollback.yml", "monitoring.yml"):
         ansible(["ansible-playbook", "-i", inv, os.path.join("playbooks", playbook), "--syntax-check"], password_file, ENVS[env])

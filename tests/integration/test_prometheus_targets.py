@@ -1,0 +1,93 @@
+"""playbooks/monitoring.yml on the lab: node_exporter from Debian's package on two app hosts, their
+targets and the example service's written as file_sd files on the monitoring host (lb1), and
+Debian's Prometheus there, installed and configured by the prometheus_targets role, scraping them.
+The Prometheus API must report up == 1 for every target, with the labels set. The other two app
+hosts are left to the node_exporter suite's installs."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+
+import pytest
+import yaml
+
+from conftest import app_hosts, on, playbook
+
+HOSTS = [name for name, _ct in app_hosts()[2:]]
+VERSION = "8.0.0"
+
+
+@pytest.fixture(scope="module")
+def monitor(lab):
+    if not lab["lb"]:
+        pytest.fail("the lab has no load balancer host (the monitoring host): run 'make lab-up' with LAB_LB=1")
+    return next(iter(lab["lb"].values()))["container"]
+
+
+def settings(**over):
+    out = {"deploy_hosts": ":".join(HOSTS), "prometheus_targets_hosts": HOSTS, "node_exporter_install": "package",
+           "prometheus_targets_manage_server": True, "prometheus_targets_scrape_interval": "2s",
+           "app_version": VERSION}
+    out.update(over)
+    return out
+
+
+def query(container, promql):
+    url = "http://127.0.0.1:9090/api/v1/query?query=" + urllib.parse.quote(promql)
+    out = json.loads(on(container, "curl -sf '%s'" % url).stdout)
+    assert out["status"] == "success", out
+    return out["data"]["result"]
+
+
+def wait_up(container, count, timeout=90):
+    deadline = time.monotonic() + timeout
+    while True:
+        found = query(container, "up")
+        mine = [r for r in found if r["metric"].get("job") != "prometheus"]
+        if len(mine) == count and all(r["value"][1] == "1" for r in mine) or time.monotonic() > deadline:
+            return mine
+        time.sleep(2)
+
+
+def test_every_exporter_and_app_instance_is_scraped_with_its_labels(monitor):
+    # Given the example service deployed on the two hosts
+    run = playbook("deploy.yml", extra_vars={"app_version": VERSION, "deploy_hosts": ":".join(HOSTS)})
+    assert run.rc == 0, run.out[-4000:]
+    # When the monitoring playbook runs
+    run = playbook("monitoring.yml", extra_vars=settings())
+    assert run.rc == 0, run.out[-4000:]
+    # Then the monitoring host has one file per job, one entry per host
+    files = {job: yaml.safe_load(on(monitor, "cat /etc/prometheus/file_sd/%s.yml" % job).stdout) for job in ("hello", "node")}
+    assert [e["targets"] for e in files["hello"]] == [["%s:8080" % h] for h in HOSTS]
+    assert [e["targets"] for e in files["node"]] == [["%s:9100" % h] for h in HOSTS]
+    assert files["hello"][0]["labels"] == {"env": "lab", "host": HOSTS[0], "app": "hello", "version": VERSION}
+    assert on(monitor, "stat -c '%U:%G %a' /etc/prometheus/file_sd/hello.yml").stdout.strip() == "root:root 644"
+    # And Prometheus scrapes every exporter and every app instance, with the labels set
+    up = wait_up(monitor, 2 * len(HOSTS))
+    got = sorted((r["metric"]["job"], r["metric"]["instance"], r["value"][1]) for r in up)
+    assert got == sorted([("hello", "%s:8080" % h, "1") for h in HOSTS] + [("node", "%s:9100" % h, "1") for h in HOSTS]), up
+    for r in up:
+        assert r["metric"]["env"] == "lab" and r["metric"]["host"] in HOSTS
+        if r["metric"]["job"] == "hello":
+            assert r["metric"]["app"] == "hello" and r["metric"]["version"] == VERSION
+    # the service's own metrics arrive too, from the version deployed
+    info = query(monitor, 'hello_build_info{job="hello"}')
+    assert sorted(r["metric"]["host"] for r in info) == HOSTS and {r["metric"]["version"] for r in info} == {VERSION}, info
+    # And a second run changes nothing, Prometheus included
+    again = playbook("monitoring.yml", extra_vars=settings())
+    assert again.rc == 0, again.out[-4000:]
+    assert sum(r["changed"] for r in again.recap.values()) == 0, again.out[-4000:]
+
+
+def test_bad_settings_stop_before_a_file_changes(monitor):
+    before = on(monitor, "cat /etc/prometheus/file_sd/*.yml /etc/prometheus/prometheus.yml", check=False).stdout
+    bad = playbook("monitoring.yml", extra_vars=settings(prometheus_targets_exporters={"node": 70000}))
+    assert bad.rc != 0 and "prometheus_targets_exporters.node must be a port number" in bad.out, bad.out[-3000:]
+    empty = playbook("monitoring.yml", extra_vars=settings(prometheus_targets_hosts=[]))
+    assert empty.rc != 0 and "prometheus_targets_hosts is empty" in empty.out, empty.out[-3000:]
+    # a prometheus.yml that promtool rejects never replaces the good one
+    invalid = playbook("monitoring.yml", extra_vars=settings(prometheus_targets_scrape_interval="2 seconds"))
+    assert invalid.rc != 0 and "failed to validate" in invalid.out and "not a valid duration string" in invalid.out, invalid.out[-3000:]
+    assert on(monitor, "cat /etc/prometheus/file_sd/*.yml /etc/prometheus/prometheus.yml", check=False).stdout == before
