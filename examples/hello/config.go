@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -27,6 +28,7 @@ type config struct {
 	APIToken        secret
 	FailHealth      bool
 	FailAfter       time.Duration
+	FailRequests    float64 // fraction of GET / answered 500, for testing error-ratio gates
 	ShutdownTimeout time.Duration
 	DrainDelay      time.Duration
 }
@@ -58,6 +60,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if cfg.FailAfter, err = parseDuration(getenv, "FAIL_HEALTH_AFTER", failAfterDefault); err != nil {
 		errs = append(errs, err)
+	}
+	if v := getenv("FAIL_REQUESTS"); v != "" {
+		f, perr := strconv.ParseFloat(v, 64)
+		if perr != nil || f < 0 || f > 1 {
+			errs = append(errs, fmt.Errorf("FAIL_REQUESTS must be a fraction from 0 to 1, got %q", v))
+		}
+		cfg.FailRequests = f
 	}
 	if cfg.ShutdownTimeout, err = parseDuration(getenv, "SHUTDOWN_TIMEOUT", "10s"); err != nil {
 		errs = append(errs, err)

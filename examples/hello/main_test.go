@@ -81,6 +81,29 @@ func TestFailHealth(t *testing.T) {
 	}
 }
 
+func TestFailRequests(t *testing.T) {
+	h := newServer(testConfig(t, map[string]string{"FAIL_REQUESTS": "0.25"}), nil).Handler()
+	failed := 0
+	for i := 0; i < 200; i++ {
+		switch code := do(h, "GET", "/").Code; code {
+		case 500:
+			failed++
+		case 200:
+		default:
+			t.Fatalf("GET / answered %d", code)
+		}
+	}
+	if failed != 50 {
+		t.Errorf("%d of 200 requests failed, want 50", failed)
+	}
+	// the health checks and the rest are not touched
+	expect(t, do(h, "GET", "/healthz"), 200, "")
+	expect(t, do(h, "GET", "/version"), 200, "")
+	if body := do(h, "GET", "/metrics").Body.String(); !strings.Contains(body, `http_requests_total{path="/",code="500"} 50`) {
+		t.Errorf("the failures are not counted in the metrics:\n%s", body)
+	}
+}
+
 func TestFailHealthBuildVariable(t *testing.T) {
 	old := failHealth
 	failHealth = "true"
@@ -252,6 +275,8 @@ func TestConfigErrors(t *testing.T) {
 		{"SHUTDOWN_TIMEOUT", "-1s"},
 		{"DRAIN_DELAY", "soon"},
 		{"FAIL_HEALTH", "maybe"},
+		{"FAIL_REQUESTS", "half"},
+		{"FAIL_REQUESTS", "1.5"},
 	} {
 		env := map[string]string{tc.key: tc.val}
 		getenv := func(k string) string { return env[k] }

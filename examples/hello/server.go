@@ -20,6 +20,8 @@ type server struct {
 	metrics     *metrics
 	failHealth  bool
 	failAt      time.Time // zero: never
+	failShare   float64   // fraction of GET / answered 500 (FAIL_REQUESTS)
+	rootCount   atomic.Uint64
 	draining    atomic.Bool
 	hostname    string
 	tokenPrefix string
@@ -38,6 +40,7 @@ func newServer(cfg config, logger *slog.Logger) *server {
 		metrics:     newMetrics(),
 		failHealth:  cfg.FailHealth,
 		failAt:      failTime(cfg.FailAfter),
+		failShare:   cfg.FailRequests,
 		hostname:    host,
 		tokenPrefix: tokenPrefix(string(cfg.APIToken)),
 	}
@@ -69,6 +72,10 @@ func (s *server) Handler() http.Handler {
 }
 
 func (s *server) handleRoot(w http.ResponseWriter, _ *http.Request) {
+	if s.failShare > 0 && float64(s.rootCount.Add(1)%100) < s.failShare*100 {
+		writeText(w, http.StatusInternalServerError, "injected failure (FAIL_REQUESTS)\n")
+		return
+	}
 	writeJSON(w, map[string]string{
 		"message":  "hello, world",
 		"hostname": s.hostname,

@@ -75,6 +75,11 @@ def test_every_exporter_and_app_instance_is_scraped_with_its_labels(monitor):
     # the service's own metrics arrive too, from the version deployed
     info = query(monitor, 'hello_build_info{job="hello"}')
     assert sorted(r["metric"]["host"] for r in info) == HOSTS and {r["metric"]["version"] for r in info} == {VERSION}, info
+    # And the service's alert rules are loaded, checked by promtool first
+    rules = json.loads(on(monitor, "curl -sf http://127.0.0.1:9090/api/v1/rules").stdout)["data"]["groups"]
+    alerts = sorted(r["name"] for g in rules if g["name"] == "hello" for r in g["rules"])
+    assert alerts == ["HelloDown", "HelloErrorRatio", "HelloRestarts", "HelloSlowRequests"], rules
+    assert all(r["health"] == "ok" for g in rules for r in g["rules"]), rules
     # And a second run changes nothing, Prometheus included
     again = playbook("monitoring.yml", extra_vars=settings())
     assert again.rc == 0, again.out[-4000:]
@@ -82,7 +87,8 @@ def test_every_exporter_and_app_instance_is_scraped_with_its_labels(monitor):
 
 
 def test_bad_settings_stop_before_a_file_changes(monitor):
-    before = on(monitor, "cat /etc/prometheus/file_sd/*.yml /etc/prometheus/prometheus.yml", check=False).stdout
+    files = "/etc/prometheus/file_sd/*.yml /etc/prometheus/rules/*.yml /etc/prometheus/prometheus.yml"
+    before = on(monitor, "cat %s" % files, check=False).stdout
     bad = playbook("monitoring.yml", extra_vars=settings(prometheus_targets_exporters={"node": 70000}))
     assert bad.rc != 0 and "prometheus_targets_exporters.node must be a port number" in bad.out, bad.out[-3000:]
     empty = playbook("monitoring.yml", extra_vars=settings(prometheus_targets_hosts=[]))
@@ -90,4 +96,7 @@ def test_bad_settings_stop_before_a_file_changes(monitor):
     # a prometheus.yml that promtool rejects never replaces the good one
     invalid = playbook("monitoring.yml", extra_vars=settings(prometheus_targets_scrape_interval="2 seconds"))
     assert invalid.rc != 0 and "failed to validate" in invalid.out and "not a valid duration string" in invalid.out, invalid.out[-3000:]
-    assert on(monitor, "cat /etc/prometheus/file_sd/*.yml /etc/prometheus/prometheus.yml", check=False).stdout == before
+    # and rules that promtool rejects never replace the good ones
+    rules = playbook("monitoring.yml", extra_vars=settings(prometheus_targets_alert_for="five minutes"))
+    assert rules.rc != 0 and "failed to validate" in rules.out and "five minutes" in rules.out, rules.out[-3000:]
+    assert on(monitor, "cat %s" % files, check=False).stdout == before
