@@ -7,15 +7,17 @@ hosts are left to the node_exporter suite's installs."""
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.parse
 
 import pytest
 import yaml
 
-from conftest import app_hosts, on, playbook
+from conftest import ROOT, app_hosts, on, playbook
 
 HOSTS = [name for name, _ct in app_hosts()[2:]]
+DASHBOARD = os.path.join(ROOT, "roles", "prometheus_targets", "files", "grafana-dashboard.json")
 VERSION = "8.0.0"
 
 
@@ -29,7 +31,7 @@ def monitor(lab):
 def settings(**over):
     out = {"deploy_hosts": ":".join(HOSTS), "prometheus_targets_hosts": HOSTS, "node_exporter_install": "package",
            "prometheus_targets_manage_server": True, "prometheus_targets_scrape_interval": "2s",
-           "app_version": VERSION}
+           "app_version": VERSION, "prometheus_targets_grafana_dashboard_dir": "/var/lib/grafana/dashboards"}
     out.update(over)
     return out
 
@@ -80,6 +82,17 @@ def test_every_exporter_and_app_instance_is_scraped_with_its_labels(monitor):
     alerts = sorted(r["name"] for g in rules if g["name"] == "hello" for r in g["rules"])
     assert alerts == ["HelloDown", "HelloErrorRatio", "HelloRestarts", "HelloSlowRequests"], rules
     assert all(r["health"] == "ok" for g in rules for r in g["rules"]), rules
+    # And every query of the Grafana dashboard is one this Prometheus answers, with data for this fleet
+    with open(DASHBOARD, encoding="utf-8") as fh:
+        dashboard = json.load(fh)
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    assert len(exprs) >= 10
+    for expr in exprs:
+        for var, value in (("$__rate_interval", "1m"), ("$node_job", "node"), ("$job", "hello"), ("$host", ".+")):
+            expr = expr.replace(var, value)
+        assert query(monitor, expr), expr
+    with open(DASHBOARD, encoding="utf-8") as fh:
+        assert on(monitor, "cat /var/lib/grafana/dashboards/gopherops-go-service.json").stdout == fh.read()
     # And a second run changes nothing, Prometheus included
     again = playbook("monitoring.yml", extra_vars=settings())
     assert again.rc == 0, again.out[-4000:]
