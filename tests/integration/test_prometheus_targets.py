@@ -1,4 +1,5 @@
-"""playbooks/monitoring.yml on the lab: node_exporter from Debian's package on two app hosts, their
+"""playbooks/monitoring.yml on the lab: node_exporter and blackbox_exporter (the shared installer's
+second exporter, with its probe modules) from Debian's packages on two app hosts, their
 targets and the example service's written as file_sd files on the monitoring host (lb1), and
 Debian's Prometheus there, installed and configured by the prometheus_targets role, scraping them.
 The Prometheus API must report up == 1 for every target, with the labels set. The other two app
@@ -17,6 +18,7 @@ import yaml
 from conftest import ROOT, app_hosts, on, playbook
 
 HOSTS = [name for name, _ct in app_hosts()[2:]]
+APP_CT = app_hosts()[2][1]
 DASHBOARD = os.path.join(ROOT, "roles", "prometheus_targets", "files", "grafana-dashboard.json")
 VERSION = "8.0.0"
 
@@ -31,6 +33,8 @@ def monitor(lab):
 def settings(**over):
     out = {"deploy_hosts": ":".join(HOSTS), "prometheus_targets_hosts": HOSTS, "node_exporter_install": "package",
            "prometheus_targets_manage_server": True, "prometheus_targets_scrape_interval": "2s",
+           "monitoring_exporters": ["node_exporter", "blackbox_exporter"], "blackbox_exporter_install": "package",
+           "prometheus_targets_exporters": {"node": 9100, "blackbox": 9115},
            "app_version": VERSION, "prometheus_targets_grafana_dashboard_dir": "/var/lib/grafana/dashboards"}
     out.update(over)
     return out
@@ -61,15 +65,21 @@ def test_every_exporter_and_app_instance_is_scraped_with_its_labels(monitor):
     run = playbook("monitoring.yml", extra_vars=settings())
     assert run.rc == 0, run.out[-4000:]
     # Then the monitoring host has one file per job, one entry per host
-    files = {job: yaml.safe_load(on(monitor, "cat /etc/prometheus/file_sd/%s.yml" % job).stdout) for job in ("hello", "node")}
+    files = {job: yaml.safe_load(on(monitor, "cat /etc/prometheus/file_sd/%s.yml" % job).stdout)
+             for job in ("hello", "node", "blackbox")}
     assert [e["targets"] for e in files["hello"]] == [["%s:8080" % h] for h in HOSTS]
     assert [e["targets"] for e in files["node"]] == [["%s:9100" % h] for h in HOSTS]
+    assert [e["targets"] for e in files["blackbox"]] == [["%s:9115" % h] for h in HOSTS]
     assert files["hello"][0]["labels"] == {"env": "lab", "host": HOSTS[0], "app": "hello", "version": VERSION}
     assert on(monitor, "stat -c '%U:%G %a' /etc/prometheus/file_sd/hello.yml").stdout.strip() == "root:root 644"
     # And Prometheus scrapes every exporter and every app instance, with the labels set
-    up = wait_up(monitor, 2 * len(HOSTS))
+    up = wait_up(monitor, 3 * len(HOSTS))
     got = sorted((r["metric"]["job"], r["metric"]["instance"], r["value"][1]) for r in up)
-    assert got == sorted([("hello", "%s:8080" % h, "1") for h in HOSTS] + [("node", "%s:9100" % h, "1") for h in HOSTS]), up
+    assert got == sorted([(job, "%s:%d" % (h, port), "1") for h in HOSTS
+                          for job, port in (("hello", 8080), ("node", 9100), ("blackbox", 9115))]), up
+    # blackbox_exporter, the second exporter of the shared installer, probes with the modules it was given
+    probe = on(monitor, "curl -sf 'http://%s:9115/probe?module=http_2xx&target=http://%s:8080/healthz'" % (HOSTS[0], HOSTS[0]))
+    assert "probe_success 1" in probe.stdout, probe.stdout[-2000:]
     for r in up:
         assert r["metric"]["env"] == "lab" and r["metric"]["host"] in HOSTS
         if r["metric"]["job"] == "hello":
@@ -102,6 +112,12 @@ def test_every_exporter_and_app_instance_is_scraped_with_its_labels(monitor):
 def test_bad_settings_stop_before_a_file_changes(monitor):
     files = "/etc/prometheus/file_sd/*.yml /etc/prometheus/rules/*.yml /etc/prometheus/prometheus.yml"
     before = on(monitor, "cat %s" % files, check=False).stdout
+    # a probe module that blackbox_exporter refuses never replaces the modules in use, and its words are shown
+    conf = "/etc/blackbox_exporter/blackbox_exporter.yml"
+    modules = on(APP_CT, "cat %s" % conf).stdout
+    bad_module = playbook("monitoring.yml", extra_vars=settings(blackbox_exporter_modules={"broken": {"prober": "nosuch"}}))
+    assert bad_module.rc != 0 and "failed to validate" in bad_module.out and "nosuch" in bad_module.out, bad_module.out[-3000:]
+    assert on(APP_CT, "cat %s" % conf).stdout == modules
     bad = playbook("monitoring.yml", extra_vars=settings(prometheus_targets_exporters={"node": 70000}))
     assert bad.rc != 0 and "prometheus_targets_exporters.node must be a port number" in bad.out, bad.out[-3000:]
     empty = playbook("monitoring.yml", extra_vars=settings(prometheus_targets_hosts=[]))
