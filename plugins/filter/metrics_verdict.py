@@ -62,7 +62,7 @@ def _limit(name, value):
 
 
 def _series(labels):
-    labels = {k: v for k, v in (labels or {}).items()}
+    labels = dict(labels or {})
     name = labels.pop("__name__", "")
     inner = ",".join('%s="%s"' % (k, labels[k]) for k in sorted(labels))
     return "%s{%s}" % (name, inner) if inner or name else "the result"

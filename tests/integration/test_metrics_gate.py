@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT, get_json, playbook
 from prober import Prober, haproxy_servers
-from test_deploy import manifest
+from test_deploy import manifest, ssh
 
 PROMETHEUS = os.path.join(ROOT, "tests", "integration", "files", "prometheus.yml")
 QUERY = ('(sum(rate(http_requests_total{job="hello",code=~"5..",host=~"$hosts"}[20s])) or vector(0))'
@@ -41,13 +41,13 @@ def gated(version, **over):
 
 
 def test_bad_gate_settings_stop_before_any_host_changes(lab):
-    before = {h: manifest(lab, h)["active"] for h in lab["hosts"]}
+    before = {h: ssh(lab, h, "cat /opt/hello/releases.json").stdout for h in lab["hosts"]}
     run = playbook("deploy.yml", extra_vars=gated("9.0.9", rollout_metrics_gate_max="", rollout_metrics_gate_min="",
                                                   rollout_metrics_gate_url="prometheus:9090"))
     assert run.rc != 0
     assert "rollout_metrics_gate_query needs rollout_metrics_gate_max or rollout_metrics_gate_min" in run.out, run.out[-3000:]
     assert "rollout_metrics_gate_url must be an http(s) URL" in run.out
-    assert {h: manifest(lab, h)["active"] for h in lab["hosts"]} == before
+    assert {h: ssh(lab, h, "cat /opt/hello/releases.json").stdout for h in lab["hosts"]} == before
 
 
 def test_a_good_release_passes_the_gate_batch_after_batch(lab, lb):

@@ -115,8 +115,9 @@ def test_bad_settings_stop_before_a_file_changes(monitor):
     # a probe module that blackbox_exporter refuses never replaces the modules in use, and its words are shown
     conf = "/etc/blackbox_exporter/blackbox_exporter.yml"
     modules = on(APP_CT, "cat %s" % conf).stdout
-    bad_module = playbook("monitoring.yml", extra_vars=settings(blackbox_exporter_modules={"broken": {"prober": "nosuch"}}))
-    assert bad_module.rc != 0 and "failed to validate" in bad_module.out and "nosuch" in bad_module.out, bad_module.out[-3000:]
+    broken = {"broken": {"prober": "http", "timeout": "five seconds"}}
+    bad_module = playbook("monitoring.yml", extra_vars=settings(blackbox_exporter_modules=broken))
+    assert bad_module.rc != 0 and "failed to validate" in bad_module.out and "five se" in bad_module.out, bad_module.out[-3000:]
     assert on(APP_CT, "cat %s" % conf).stdout == modules
     bad = playbook("monitoring.yml", extra_vars=settings(prometheus_targets_exporters={"node": 70000}))
     assert bad.rc != 0 and "prometheus_targets_exporters.node must be a port number" in bad.out, bad.out[-3000:]
