@@ -88,6 +88,9 @@ def file_sd_targets(hosts, app, app_port, exporters, env, labels=None):
     if app:
         jobs[str(app)] = (_port("prometheus_targets_app_port", app_port), True)
     for job, port in exporters.items():
+        if str(job) in jobs:
+            raise AnsibleFilterError("prometheus_targets_exporters names the job %s, which is the service's "
+                                     "(prometheus_targets_app); give the exporter another job name" % job)
         jobs[str(job)] = (_port("prometheus_targets_exporters.%s" % job, port), False)
     for job in jobs:
         if not JOB_RE.match(job):

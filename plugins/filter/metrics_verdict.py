@@ -93,7 +93,9 @@ def metrics_verdict(result, max=None, min=None, no_data="fail", on_error="fail")
         points = [(item.get("metric"), item.get("value", [0, "NaN"])[1]) for item in raw or []]
     else:
         return {"ok": on_error == "pass", "values": [],
-                "msg": "the query returned a %s; the metrics gate needs an instant vector or a scalar" % kind}
+                "msg": "the query returned a %s; the metrics gate needs an instant vector or a scalar; the gate %s "
+                       "(rollout_metrics_gate_on_error: %s)"
+                       % (kind, "lets the batch pass" if on_error == "pass" else "fails closed", on_error)}
     values = []
     for labels, text in points:
         try:

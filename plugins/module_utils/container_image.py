@@ -292,9 +292,12 @@ def read_image_archive(path, with_layers=False):
         parsed = json.loads(out["config"])
     except ValueError:
         raise ImageError("%s: the image config is not JSON" % path)
-    if len(parsed.get("rootfs", {}).get("diff_ids", [])) != len(out["layers"]):
-        raise ImageError("%s: the image config names %d layers, the archive has %d"
-                         % (path, len(parsed.get("rootfs", {}).get("diff_ids", [])), len(out["layers"])))
+    rootfs = parsed.get("rootfs") if isinstance(parsed, dict) else None
+    diff_ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
+    if not isinstance(diff_ids, list):
+        raise ImageError("%s: the image config has no rootfs.diff_ids; it is not an image config" % path)
+    if len(diff_ids) != len(out["layers"]):
+        raise ImageError("%s: the image config names %d layers, the archive has %d" % (path, len(diff_ids), len(out["layers"])))
     out["parsed"] = parsed
     return out
 

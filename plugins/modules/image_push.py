@@ -7,13 +7,14 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: image_push
-short_description: Push an image archive made by go_image to a registry, without Docker
+short_description: Push an image archive (go_image's, or one docker save wrote) to a registry, without Docker
 version_added: 0.1.0
 description:
-  - Pushes the one image of an archive written by M(gopherops.baremetal.go_image) to a registry through the
-    registry HTTP API (distribution v2); no Docker engine is needed where it runs (the go_container role runs it on
-    the controller). The config and the gzip-compressed layer are uploaded only when the registry lacks them, then
-    an image manifest (schema 2) is put under O(tag).
+  - Pushes the one image of an archive written by M(gopherops.baremetal.go_image), or by C(docker save) for an image
+    built elsewhere (plain or gzip-compressed), to a registry through the registry HTTP API (distribution v2); no
+    Docker engine is needed where it runs (the go_container role runs it on the controller). The config and each
+    layer (gzip-compressed; a layer compressed already as it is) are uploaded only when the registry lacks them,
+    then an image manifest (schema 2) is put under O(tag).
   - The manifest's bytes depend on the image only, so its digest does too; a tag that already names that digest is
     left alone (C(changed=false), nothing sent). Hosts pull by digest (RV(reference)), so what runs is exactly what
     was pushed.
@@ -33,7 +34,7 @@ attributes:
     platforms: posix
 options:
   archive:
-    description: The image archive (go_image's C(path)).
+    description: The image archive (go_image's C(path), or a C(docker save) archive holding one image).
     type: path
     required: true
   url:

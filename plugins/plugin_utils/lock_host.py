@@ -208,10 +208,12 @@ def mark_out_of_lb(a, out):
     """The marker beside the lock that says a run left this host out of the load balancer: written
     when out_of_lb is true, removed when it is false, reported in any case."""
     marker = a["path"] + ".out-of-lb"
-    if a.get("out_of_lb") is True:
+    # a run that no longer holds the lock (another took it over) leaves the marker to that run
+    ours = a["op"] != "unlock" or out.get("released")
+    if ours and a.get("out_of_lb") is True:
         tmp = write_new(marker, json.dumps({"run_id": a.get("run_id")}) + "\n")
         os.rename(tmp, marker)
-    elif a.get("out_of_lb") is False and os.path.exists(marker):
+    elif ours and a.get("out_of_lb") is False and os.path.exists(marker):
         os.unlink(marker)
     out["out_of_lb"] = read_text(marker)
 

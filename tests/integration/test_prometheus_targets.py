@@ -15,6 +15,7 @@ import urllib.parse
 import pytest
 import yaml
 
+from ansible_collections.gopherops.baremetal.plugins.filter.promql_hosts import promql_hosts
 from conftest import ROOT, app_hosts, on, playbook
 
 HOSTS = [name for name, _ct in app_hosts()[2:]]
@@ -92,6 +93,9 @@ def test_every_exporter_and_app_instance_is_scraped_with_its_labels(monitor):
     alerts = sorted(r["name"] for g in rules if g["name"] == "hello" for r in g["rules"])
     assert alerts == ["HelloDown", "HelloErrorRatio", "HelloRestarts", "HelloSlowRequests"], rules
     assert all(r["health"] == "ok" for g in rules for r in g["rules"]), rules
+    # And the metrics gate's $hosts, names with dots and dashes included, is a selector this Prometheus takes
+    selected = query(monitor, 'up{job="hello",host=~"%s"}' % promql_hosts([HOSTS[0], "app-1.staging.example.com"]))
+    assert [r["metric"]["host"] for r in selected] == [HOSTS[0]], selected
     # And every query of the Grafana dashboard is one this Prometheus answers, with data for this fleet
     with open(DASHBOARD, encoding="utf-8") as fh:
         dashboard = json.load(fh)

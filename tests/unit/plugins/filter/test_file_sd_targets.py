@@ -32,6 +32,7 @@ def test_exporters_only():
     ((HOSTS, "hello", 8080, {"no de": 9100}, "lab"), "'no de' is not a usable job name"),
     ((HOSTS, "hello", 8080, {}, "lab", {"__meta": "x", "ok": "y", "1x": "z"}), "refuses: 1x, __meta"),
     (([{"name": "app1", "address": "app1:9100"}], "hello", 8080, {}, "lab"), "prometheus_targets_address of app1"),
+    ((HOSTS, "node", 8080, {"node": 9100}, "lab"), "names the job node, which is the service's"),
 ])
 def test_bad_settings_are_named(args, words):
     with pytest.raises(AnsibleFilterError, match=words):

@@ -160,6 +160,8 @@ def test_an_archive_saved_elsewhere_is_read_with_its_layers(binary, tmp_path):
      "names 0 layers, the archive has 1"),
     ([{"Config": "missing.json", "Layers": []}], {}, "cannot be read as a docker save archive"),
     ([{"Config": "c.json", "Layers": []}], {"c.json": b"not json"}, "the image config is not JSON"),
+    ([{"Config": "c.json", "Layers": []}], {"c.json": b"[1]"}, "has no rootfs.diff_ids"),
+    ([{"Config": "c.json", "Layers": []}], {"c.json": b'{"rootfs": null}'}, "has no rootfs.diff_ids"),
 ])
 def test_an_archive_that_is_not_one_image_is_refused(tmp_path, entries, files, words):
     with pytest.raises(ci.ImageError, match=words):

@@ -56,6 +56,9 @@ def test_unlock_removes_only_this_runs_lock_and_writes_the_audit_line(tmp_path):
 def test_a_host_left_out_of_the_load_balancer_is_marked_until_a_run_puts_it_back(tmp_path):
     path = str(tmp_path / "hello.lock")
     run_program(op="lock", path=path, data=lock_data("r1"))
+    # a run that no longer holds the lock leaves the marker alone
+    _rc, other = run_program(op="unlock", path=path, run_id="r0", out_of_lb=True)
+    assert not other["released"] and other["out_of_lb"] is None
     _rc, out = run_program(op="unlock", path=path, run_id="r1", out_of_lb=True)
     assert out["released"] and json.loads(out["out_of_lb"]) == {"run_id": "r1"}
     # the next run is told, whatever it asks
@@ -65,7 +68,8 @@ def test_a_host_left_out_of_the_load_balancer_is_marked_until_a_run_puts_it_back
     # unset leaves the marker; false removes it
     _rc, kept = run_program(op="unlock", path=path, run_id="r2")
     assert kept["released"] and kept["out_of_lb"] is not None
-    _rc, back = run_program(op="unlock", path=path, run_id="r2", out_of_lb=False)
+    run_program(op="lock", path=path, data=lock_data("r3"))
+    _rc, back = run_program(op="unlock", path=path, run_id="r3", out_of_lb=False)
     assert back["out_of_lb"] is None and os.listdir(str(tmp_path)) == []
 
 
