@@ -79,7 +79,7 @@ def metrics_verdict(result, max=None, min=None, no_data="fail", on_error="fail")
     body = result.get("json") if isinstance(result.get("json"), dict) else {}
     if result.get("unreachable") or result.get("failed") or body.get("status") != "success":
         why = body.get("error") or result.get("msg") or "no answer"
-        if result.get("status"):
+        if isinstance(result.get("status"), int) and result["status"] > 0:
             why = "HTTP %s: %s" % (result["status"], why)
         opened = on_error == "pass"
         return {"ok": opened, "values": [],

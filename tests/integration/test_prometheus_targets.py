@@ -48,6 +48,16 @@ def query(container, promql):
     return out["data"]["result"]
 
 
+def wait_query(container, promql, timeout=60):
+    """The query's answer once it has one (or the empty answer when the time is up)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = query(container, promql)
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(2)
+
+
 def wait_up(container, count, timeout=90):
     deadline = time.monotonic() + timeout
     while True:
@@ -104,7 +114,8 @@ def test_every_exporter_and_app_instance_is_scraped_with_its_labels(monitor):
     for expr in exprs:
         for var, value in (("$__rate_interval", "1m"), ("$node_job", "node"), ("$job", "hello"), ("$host", ".+")):
             expr = expr.replace(var, value)
-        assert query(monitor, expr), expr
+        # a rate needs two scrapes of a job that Prometheus may have been given a moment ago
+        assert wait_query(monitor, expr), expr
     with open(DASHBOARD, encoding="utf-8") as fh:
         assert on(monitor, "cat /var/lib/grafana/dashboards/gopherops-go-service.json").stdout == fh.read()
     # And a second run changes nothing, Prometheus included

@@ -34,8 +34,8 @@ def test_no_value_follows_no_data(result):
 
 
 @pytest.mark.parametrize("result, words", [
-    ({"failed": True, "msg": "Status code was -1 and not [200]: Request failed: <urlopen error [Errno 111] refused>"},
-     "Errno 111"),
+    ({"failed": True, "status": -1, "msg": "Status code was -1 and not [200]: Request failed: <urlopen error [Errno 111] refused>"},
+     "could not be asked (Status code was -1"),
     ({"failed": True, "status": 400, "json": {"status": "error", "error": "parse error at char 4"}}, "HTTP 400: parse error"),
     ({"unreachable": True, "msg": "ssh: connect to host mon1 port 22"}, "connect to host mon1"),
     (answer("matrix", []), "needs an instant vector"),
