@@ -77,25 +77,26 @@ def metrics_verdict(result, max=None, min=None, no_data="fail", on_error="fail")
             raise AnsibleFilterError("rollout_metrics_gate_%s must be 'fail' or 'pass' (got %r)" % (name, value))
     result = result or {}
     body = result.get("json") if isinstance(result.get("json"), dict) else {}
+    points, problem = [], None
     if result.get("unreachable") or result.get("failed") or body.get("status") != "success":
         why = body.get("error") or result.get("msg") or "no answer"
         if isinstance(result.get("status"), int) and result["status"] > 0:
             why = "HTTP %s: %s" % (result["status"], why)
+        problem = "Prometheus could not be asked (%s)" % str(why).strip()
+    else:
+        data = body.get("data") or {}
+        kind, raw = data.get("resultType"), data.get("result")
+        if kind == "scalar":
+            points = [({}, raw[1])]
+        elif kind == "vector":
+            points = [(item.get("metric"), item.get("value", [0, "NaN"])[1]) for item in raw or []]
+        else:
+            problem = "the query returned a %s; the metrics gate needs an instant vector or a scalar" % kind
+    if problem:
         opened = on_error == "pass"
         return {"ok": opened, "values": [],
-                "msg": "Prometheus could not be asked (%s); the gate %s (rollout_metrics_gate_on_error: %s)"
-                       % (str(why).strip(), "lets the batch pass" if opened else "fails closed", on_error)}
-    data = body.get("data") or {}
-    kind, raw = data.get("resultType"), data.get("result")
-    if kind == "scalar":
-        points = [({}, raw[1])]
-    elif kind == "vector":
-        points = [(item.get("metric"), item.get("value", [0, "NaN"])[1]) for item in raw or []]
-    else:
-        return {"ok": on_error == "pass", "values": [],
-                "msg": "the query returned a %s; the metrics gate needs an instant vector or a scalar; the gate %s "
-                       "(rollout_metrics_gate_on_error: %s)"
-                       % (kind, "lets the batch pass" if on_error == "pass" else "fails closed", on_error)}
+                "msg": "%s; the gate %s (rollout_metrics_gate_on_error: %s)"
+                       % (problem, "lets the batch pass" if opened else "fails closed", on_error)}
     values = []
     for labels, text in points:
         try:
