@@ -40,6 +40,16 @@ options:
     description: More labels for every target.
     type: dict
     default: {}
+  probes:
+    description:
+      - Probe jobs, each a dict with C(name) (the job), C(module) (the blackbox_exporter module), C(path) (default
+        C(/readyz)), C(port) (default O(app_port)), C(scheme) (C(http) or C(https), default C(http)) and C(exporter)
+        (the host:port of the blackbox_exporter that probes, default C(127.0.0.1:9115); used by P(gopherops.baremetal.scrape_configs#filter)).
+      - Each host is one target, the URL C(scheme://address:port/path), labelled like the service's job (with C(app)
+        and C(version) when O(app) is set). Prometheus asks the exporter named in the job to probe it.
+    type: list
+    elements: dict
+    default: []
 """
 
 EXAMPLES = r"""
@@ -48,6 +58,12 @@ EXAMPLES = r"""
     files: >-
       {{ [{'name': 'app1', 'address': 'app1.example.com', 'version': '1.4.0'}]
          | gopherops.baremetal.file_sd_targets('hello', 8080, {'node': 9100}, 'production') }}
+
+- name: With a probe job whose targets are the service's URLs
+  ansible.builtin.set_fact:
+    files: >-
+      {{ hosts | gopherops.baremetal.file_sd_targets('hello', 8080, {}, 'production',
+                                                    probes=[{'name': 'hello_probe', 'module': 'http_2xx'}]) }}
 """
 
 RETURN = r"""
@@ -56,59 +72,15 @@ _value:
   type: dict
 """
 
-import re
-
 from ansible.errors import AnsibleFilterError
-
-JOB_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-ADDRESS_RE = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)$")
+from ansible_collections.gopherops.baremetal.plugins.module_utils.prometheus import TargetError, targets
 
 
-def _port(name, value):
+def file_sd_targets(hosts, app, app_port, exporters, env, labels=None, probes=None):
     try:
-        port = int(value)
-    except (TypeError, ValueError):
-        port = 0
-    if not 0 < port < 65536 or str(value).strip() != str(port):
-        raise AnsibleFilterError("%s must be a port number from 1 to 65535 (got %r)" % (name, value))
-    return port
-
-
-def file_sd_targets(hosts, app, app_port, exporters, env, labels=None):
-    labels = dict(labels or {})
-    bad = sorted(k for k in labels if not LABEL_RE.match(str(k)) or str(k).startswith("__"))
-    if bad:
-        raise AnsibleFilterError("prometheus_targets_labels has names Prometheus refuses: %s (letters, digits and _, "
-                                 "not starting with a digit or __)" % ", ".join(map(str, bad)))
-    if not isinstance(exporters, dict):
-        raise AnsibleFilterError("prometheus_targets_exporters must be a mapping of job names to ports (got %r)"
-                                 % (exporters,))
-    jobs = {}
-    if app:
-        jobs[str(app)] = (_port("prometheus_targets_app_port", app_port), True)
-    for job, port in exporters.items():
-        if str(job) in jobs:
-            raise AnsibleFilterError("prometheus_targets_exporters names the job %s, which is the service's "
-                                     "(prometheus_targets_app); give the exporter another job name" % job)
-        jobs[str(job)] = (_port("prometheus_targets_exporters.%s" % job, port), False)
-    for job in jobs:
-        if not JOB_RE.match(job):
-            raise AnsibleFilterError("%r is not a usable job name (letters, digits, '_', '.', '-')" % job)
-    out = {}
-    for job, (port, is_app) in sorted(jobs.items()):
-        entries = []
-        for host in hosts:
-            address = str(host.get("address") or host["name"])
-            if not ADDRESS_RE.match(address):
-                raise AnsibleFilterError("prometheus_targets_address of %s is not a host name or address (got %r)"
-                                         % (host["name"], address))
-            entry_labels = dict({str(k): str(v) for k, v in labels.items()}, env=str(env), host=str(host["name"]))
-            if is_app:
-                entry_labels.update(app=str(app), version=str(host.get("version") or ""))
-            entries.append({"targets": ["%s:%d" % (address, port)], "labels": entry_labels})
-        out[job] = entries
-    return out
+        return targets(hosts, app, app_port, exporters, env, labels, probes)
+    except TargetError as exc:
+        raise AnsibleFilterError(str(exc))
 
 
 class FilterModule(object):

@@ -49,9 +49,24 @@ options:
     type: str
     default: ""
   settings:
-    description: Further top-level settings for C(filebeat.yml) (not C(filebeat.inputs) or C(output.*)).
+    description:
+      - Further top-level settings for C(filebeat.yml) (not C(filebeat.inputs), C(filebeat.config.inputs),
+        C(filebeat.config.modules), C(filebeat.modules) or C(output.*)).
     type: dict
     default: {}
+  modules:
+    description:
+      - Filebeat modules, module name to its filesets and settings (for example C(nginx) to
+        C({access: {enabled: true}})). Each becomes the file C(modules.d/<name>.yml), and C(filebeat.yml) loads
+        C(modules.d/*.yml).
+    type: dict
+    default: {}
+  inputs_dir:
+    description:
+      - Put each input in its own file C(inputs.d/<id>.yml), which C(filebeat.yml) loads with reloading on, so that
+        an input added or removed does not restart Filebeat. Otherwise the inputs are in C(filebeat.yml).
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -79,16 +94,23 @@ _value:
       description: The certificate and key paths the configuration names, to check on the host.
       type: list
       elements: str
+    input_files:
+      description: With O(inputs_dir), input id to the list its file in C(inputs.d) holds; otherwise empty.
+      type: dict
+    module_files:
+      description: Module name to the list its file in C(modules.d) holds.
+      type: dict
 """
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.gopherops.baremetal.plugins.module_utils.filebeat import FilebeatConfigError, build
 
 
-def filebeat_config(services, extra_inputs=None, output=None, processors=None, env="", settings=None):
+def filebeat_config(services, extra_inputs=None, output=None, processors=None, env="", settings=None, modules=None,
+                    inputs_dir=False):
     try:
         return build(services=services, extra_inputs=extra_inputs, output=output, processors=processors,
-                     env=env, settings=settings)
+                     env=env, settings=settings, modules=modules, inputs_dir=inputs_dir)
     except FilebeatConfigError as exc:
         raise AnsibleFilterError("filebeat_config: %s" % exc)
 

@@ -40,6 +40,14 @@ options:
     description: As for P(gopherops.baremetal.filebeat_config#filter).
     type: dict
     default: {}
+  modules:
+    description: As for P(gopherops.baremetal.filebeat_config#filter).
+    type: dict
+    default: {}
+  inputs_dir:
+    description: As for P(gopherops.baremetal.filebeat_config#filter).
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -61,8 +69,10 @@ _value:
 from ansible_collections.gopherops.baremetal.plugins.module_utils.filebeat import problems
 
 
-def filebeat_problems(services, extra_inputs=None, output=None, processors=None, env="", settings=None):
+def filebeat_problems(services, extra_inputs=None, output=None, processors=None, env="", settings=None, modules=None,
+                      inputs_dir=False):
     return problems(services=services, extra_inputs=extra_inputs, output=output, processors=processors,
+                    modules=modules, inputs_dir=inputs_dir,
                     env=env, settings=settings)
 
 

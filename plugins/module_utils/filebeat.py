@@ -203,8 +203,38 @@ def _output(output, problems, keystore):
     return {"output.%s" % kind: settings}, paths
 
 
-def build(services=None, extra_inputs=None, output=None, processors=None, env="", settings=None):
-    """The filebeat.yml mapping, the keystore entries and the TLS paths to check on the host.
+INPUTS_GLOB = "${path.config}/inputs.d/*.yml"
+MODULES_GLOB = "${path.config}/modules.d/*.yml"
+MANAGED_KEYS = ("filebeat.inputs", "filebeat.config.inputs", "filebeat.config.modules", "filebeat.modules")
+
+
+def _modules(modules, problems):
+    """modules.d/<name>.yml of each module: [{module: name, <fileset>: {...}, ...}]."""
+    if modules in (None, ""):
+        return {}
+    if not isinstance(modules, dict):
+        problems.append("filebeat_modules must be a mapping of module names to their filesets (got %r)." % (modules,))
+        return {}
+    files = {}
+    for name in sorted(modules, key=str):
+        body = modules[name] if modules[name] is not None else {}
+        if not NAME.match(str(name)):
+            problems.append("filebeat_modules: %r is not a module name." % (name,))
+        elif not isinstance(body, dict):
+            problems.append("filebeat_modules.%s must be a mapping of filesets, such as {access: {enabled: true}} "
+                            "(got %r)." % (name, body))
+        elif "module" in body:
+            problems.append("filebeat_modules.%s must not set module: the key is the module's name." % name)
+        else:
+            files[str(name)] = [dict({"module": str(name)}, **body)]
+    return files
+
+
+def build(services=None, extra_inputs=None, output=None, processors=None, env="", settings=None, modules=None,
+          inputs_dir=False):
+    """The filebeat.yml mapping, the keystore entries, the TLS paths to check on the host, and the
+    files of inputs.d (with inputs_dir: one per input, which Filebeat reloads by itself) and of
+    modules.d (one per module).
 
     Raises FilebeatConfigError listing every problem."""
     problems = []
@@ -221,21 +251,31 @@ def build(services=None, extra_inputs=None, output=None, processors=None, env=""
     if processors is not None and not isinstance(processors, list):
         problems.append("filebeat_processors must be a list (got %r)." % (processors,))
     extra = dict(settings or {})
-    clash = sorted(k for k in extra if k == "filebeat.inputs" or k.startswith("output."))
+    clash = sorted(k for k in extra if k in MANAGED_KEYS or k.startswith("output."))
     if clash:
-        problems.append("filebeat_settings must not set %s: use filebeat_services, filebeat_extra_inputs and "
-                        "filebeat_output." % ", ".join(clash))
+        problems.append("filebeat_settings must not set %s: use filebeat_services, filebeat_extra_inputs, "
+                        "filebeat_modules and filebeat_output." % ", ".join(clash))
+    module_files = _modules(modules, problems)
     for name in keystore:
         if not KEYSTORE_KEY.match(name):
             problems.append("keystore key %r is not valid." % name)
     if problems:
         raise FilebeatConfigError(problems)
     config = dict(extra)
-    config["filebeat.inputs"] = inputs
+    input_files = {}
+    if inputs_dir:
+        input_files = {i["id"]: [i] for i in inputs}
+        config["filebeat.config.inputs"] = {"enabled": True, "path": INPUTS_GLOB, "reload.enabled": True,
+                                            "reload.period": "10s"}
+    else:
+        config["filebeat.inputs"] = inputs
+    if module_files:
+        config["filebeat.config.modules"] = {"enabled": True, "path": MODULES_GLOB, "reload.enabled": False}
     config.update(out)
     if processors:
         config["processors"] = list(processors)
-    return {"config": config, "keystore": keystore, "tls_paths": sorted(set(paths))}
+    return {"config": config, "keystore": keystore, "tls_paths": sorted(set(paths)),
+            "input_files": input_files, "module_files": module_files}
 
 
 def problems(**kwargs):

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import subprocess
+import tarfile
 import threading
 import time
 import urllib.request
@@ -145,6 +147,25 @@ def on(container, command, check=True, timeout=300):
     if check:
         assert proc.returncode == 0, "%s: %s %s" % (command, proc.stdout, proc.stderr)
     return proc
+
+
+def node_exporter_archive(container, work):
+    """A node_exporter release archive laid out as Prometheus publishes it, made from the real binary of
+    Debian's package on a lab host (a test fixture in its packing only), in a 'mirror' directory under
+    work on the controller: {version, url (a template with {asset}), sha256, cache, asset}."""
+    version = on(container, "dpkg-query -W -f '${Version}' prometheus-node-exporter").stdout.split("-")[0].split("+")[0]
+    binary = os.path.join(work, "node_exporter")
+    subprocess.run(["docker", "cp", "%s:/usr/bin/prometheus-node-exporter" % container, binary], check=True)
+    mirror = os.path.join(work, "mirror")
+    os.makedirs(mirror, exist_ok=True)
+    top = "node_exporter-%s.linux-amd64" % version
+    path = os.path.join(mirror, "%s.tar.gz" % top)
+    with tarfile.open(path, "w:gz") as tar:
+        tar.add(binary, arcname="%s/node_exporter" % top)
+    with open(path, "rb") as fh:
+        digest = hashlib.sha256(fh.read()).hexdigest()
+    return {"version": version, "url": mirror + "/{asset}", "sha256": digest, "cache": os.path.join(work, "cache"),
+            "asset": os.path.basename(path)}
 
 
 def get_json(port, path="/version"):

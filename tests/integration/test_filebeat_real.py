@@ -89,3 +89,21 @@ def test_secrets_live_in_the_keystore_only():
     run = real(filebeat_output={"type": "elasticsearch", "hosts": ["http://127.0.0.1:9"], "username": "fb",
                                 "secrets": {"password": SECRET}})
     assert run.rc == 0 and run.changed(HOST) == 0, run.out[-4000:]
+
+
+def test_inputs_dir_and_modules_are_checked_by_filebeat_and_an_input_added_needs_no_restart():
+    out = {"type": "file", "path": "/var/tmp/filebeat-out"}
+    run = real(filebeat_output=out, filebeat_inputs_dir=True, filebeat_modules={"system": {"syslog": {"enabled": False}}})
+    assert run.rc == 0, run.out[-4000:]
+    assert on_host("systemctl is-active filebeat").stdout.strip() == "active"
+    pid = on_host("systemctl show -p MainPID --value filebeat").stdout.strip()
+    # an input added lands in inputs.d and Filebeat takes it up without a restart
+    run = real(filebeat_output=out, filebeat_inputs_dir=True, filebeat_modules={"system": {"syslog": {"enabled": False}}},
+               filebeat_extra_inputs=[{"id": "added", "paths": ["/var/tmp/added.log"]}])
+    assert run.rc == 0, run.out[-4000:]
+    assert on_host("systemctl show -p MainPID --value filebeat").stdout.strip() == pid
+    # a module Filebeat does not know is refused by Filebeat itself, and the file in use stays
+    good = on_host("cat /etc/filebeat/modules.d/system.yml").stdout
+    run = real(filebeat_output=out, filebeat_inputs_dir=True, filebeat_modules={"system": {"no_such_fileset": {"enabled": True}}})
+    assert run.rc != 0 and "failed to validate" in run.out, run.out[-3000:]
+    assert on_host("cat /etc/filebeat/modules.d/system.yml").stdout == good

@@ -189,6 +189,52 @@ def test_install_from_a_package_file_then_hold_and_rerun_unchanged(fixtures):
     assert installed() == "8.15.3"
 
 
+def test_modules_and_inputs_get_a_file_each_and_files_no_longer_configured_go(fixtures):
+    deb = fixtures["debs"]["8.15.3"]
+    args = dict(filebeat_install="package", filebeat_version="8.15.3", filebeat_package_src=deb,
+                filebeat_package_sha256=sha256(deb), filebeat_inputs_dir=True,
+                filebeat_extra_inputs=[{"id": "syslog", "paths": ["/var/log/syslog"]}],
+                filebeat_modules={"nginx": {"access": {"enabled": True}}, "system": {"auth": {"enabled": True}}})
+    # Given someone else's input file, and a module file shipped disabled (as the package ships them)
+    on_host("mkdir -p /etc/filebeat/inputs.d /etc/filebeat/modules.d"
+            " && echo '- {type: filestream, id: other, paths: [/var/log/other.log]}' > /etc/filebeat/inputs.d/other.yml"
+            " && echo '- module: apache' > /etc/filebeat/modules.d/apache.yml.disabled")
+    # When inputs go to inputs.d and two modules are enabled
+    run = run_role(**args)
+    assert run.rc == 0, run.out[-4000:]
+    # Then each input and module has its own file, marked as the role's, 0640, and filebeat.yml loads them
+    assert on_host("ls /etc/filebeat/inputs.d").stdout.split() == ["other.yml", "ssh-journald.yml", "syslog.yml"]
+    assert on_host("ls /etc/filebeat/modules.d").stdout.split() == ["apache.yml.disabled", "nginx.yml", "system.yml"]
+    nginx = on_host("cat /etc/filebeat/modules.d/nginx.yml").stdout
+    assert nginx.startswith("# managed by gopherops.baremetal.filebeat\n"), nginx
+    assert yaml.safe_load(nginx) == [{"module": "nginx", "access": {"enabled": True}}]
+    assert yaml.safe_load(on_host("cat /etc/filebeat/inputs.d/syslog.yml").stdout) == [{
+        "type": "filestream", "id": "syslog", "paths": ["/var/log/syslog"], "fields": {"env": "lab"}, "fields_under_root": False}]
+    assert on_host("stat -c '%U:%G %a' /etc/filebeat/inputs.d/ssh-journald.yml /etc/filebeat/modules.d/system.yml"
+                   ).stdout.split("\n")[:2] == ["root:root 640"] * 2
+    config = yaml.safe_load(on_host("cat /etc/filebeat/filebeat.yml").stdout)
+    assert "filebeat.inputs" not in config
+    assert config["filebeat.config.inputs"]["path"] == "${path.config}/inputs.d/*.yml" and config["filebeat.config.inputs"]["reload.enabled"]
+    assert config["filebeat.config.modules"]["path"] == "${path.config}/modules.d/*.yml"
+    # And the same settings again change nothing
+    again = run_role(**args)
+    assert again.rc == 0 and again.changed(HOST) == 0, again.out[-4000:]
+    # When inputs go back into filebeat.yml and one module is taken out
+    fewer = run_role(**{**args, "filebeat_inputs_dir": False, "filebeat_modules": {"system": {"auth": {"enabled": True}}}})
+    assert fewer.rc == 0, fewer.out[-4000:]
+    # Then the role's files that no setting names are gone, and the others' stay
+    assert on_host("ls /etc/filebeat/inputs.d").stdout.split() == ["other.yml"]
+    assert on_host("ls /etc/filebeat/modules.d").stdout.split() == ["apache.yml.disabled", "system.yml"]
+    config = yaml.safe_load(on_host("cat /etc/filebeat/filebeat.yml").stdout)
+    assert [i["id"] for i in config["filebeat.inputs"]] == ["ssh-journald", "syslog"] and "filebeat.config.inputs" not in config
+    # And a module setting Filebeat could not take is refused before any file changes
+    before = on_host("cat /etc/filebeat/filebeat.yml /etc/filebeat/modules.d/system.yml").stdout
+    bad = run_role(**{**args, "filebeat_modules": {"system": ["auth"]}})
+    assert bad.rc != 0 and "filebeat_modules.system must be a mapping of filesets" in bad.out, bad.out[-3000:]
+    assert on_host("cat /etc/filebeat/filebeat.yml /etc/filebeat/modules.d/system.yml").stdout == before
+    on_host("rm -rf /etc/filebeat/inputs.d /etc/filebeat/modules.d")
+
+
 def test_the_repository_is_deb822_with_its_own_key_and_upgrades_are_explicit(fixtures):
     repo = dict(filebeat_install="repo", filebeat_repo_url="file://%s" % REPO_ON_HOST, filebeat_repo_key=fixtures["key"])
     # a held 8.15.3 is upgraded only because the version names 8.15.4

@@ -5,15 +5,15 @@ sandbox score, a damaged cached archive and bad settings stopping the run before
 
 from __future__ import annotations
 
-import hashlib
+import http.server
 import json
 import os
 import subprocess
-import tarfile
+import threading
 
 import pytest
 
-from conftest import ROOT, app_hosts, on, playbook
+from conftest import ROOT, app_hosts, node_exporter_archive, on, playbook
 
 PLAY = os.path.join(ROOT, "tests", "integration", "files", "node_exporter.yml")
 PASSWORD = "scrape-password-for-the-lab"
@@ -52,19 +52,7 @@ def package_install():
 def archive(package_install, tmp_path_factory):  # pylint: disable=unused-argument,redefined-outer-name
     """A release archive as Prometheus lays it out, made from the package's real binary (a test fixture
     in its packing only), in a 'mirror' directory on the controller, and its sha256."""
-    version = on(PKG_CT, "dpkg-query -W -f '${Version}' prometheus-node-exporter").stdout.split("-")[0].split("+")[0]
-    work = tmp_path_factory.mktemp("exporter")
-    binary = work / "node_exporter"
-    subprocess.run(["docker", "cp", "%s:/usr/bin/prometheus-node-exporter" % PKG_CT, str(binary)], check=True)
-    mirror = work / "mirror"
-    mirror.mkdir()
-    top = "node_exporter-%s.linux-amd64" % version
-    path = mirror / ("%s.tar.gz" % top)
-    with tarfile.open(path, "w:gz") as tar:
-        tar.add(binary, arcname="%s/node_exporter" % top)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return {"version": version, "url": str(mirror) + "/{asset}", "sha256": digest, "cache": str(work / "cache"),
-            "asset": path.name}
+    return node_exporter_archive(PKG_CT, str(tmp_path_factory.mktemp("exporter")))
 
 
 def tarball_vars(archive, **extra):  # pylint: disable=redefined-outer-name
@@ -148,6 +136,61 @@ def test_latest_and_the_checksums_file_are_looked_up_on_the_controller(archive, 
     # Then the host kept what it had through all of them
     assert on(TAR_CT, "cat /etc/systemd/system/node_exporter.service").stdout == unit
     assert metrics(TAR_CT, "prometheus:" + PASSWORD)[0] == 200
+
+
+class _Proxy(http.server.BaseHTTPRequestHandler):
+    """An HTTP proxy on the controller's loopback that answers every request itself from `files`
+    (absolute URL -> bytes), so nothing leaves the machine, and records what it was sent."""
+    files = {}
+    seen = []
+
+    def do_GET(self):  # pylint: disable=invalid-name
+        self.seen.append((self.path, self.headers.get("Authorization")))
+        body = self.files.get(self.path)
+        self.send_response(200 if body is not None else 404)
+        self.send_header("Content-Length", str(len(body or b"")))
+        self.end_headers()
+        self.wfile.write(body or b"")
+
+    def log_message(self, *args):  # pylint: disable=arguments-differ
+        pass
+
+
+def test_the_token_goes_only_to_github_hosts_through_the_proxy(archive, tmp_path):  # pylint: disable=redefined-outer-name
+    # Given a proxy on loopback standing in for GitHub and a mirror (.invalid names: nothing else could answer)
+    version, token = archive["version"], "ghp_test-token-never-shown"
+    with open(os.path.join(archive["cache"], archive["asset"]), "rb") as fh:
+        tarball = fh.read()
+    _Proxy.files = {
+        "http://api.github.invalid/repos/prometheus/node_exporter/releases/latest": json.dumps({"tag_name": "v" + version}).encode(),
+        "http://mirror.invalid/node_exporter/%s/sha256sums.txt" % version: ("%s  %s\n" % (archive["sha256"], archive["asset"])).encode(),
+        "http://github.invalid/prometheus/node_exporter/releases/download/v%s/%s" % (version, archive["asset"]): tarball,
+    }
+    _Proxy.seen = []
+    pid = on(TAR_CT, "systemctl show -p MainPID --value node_exporter").stdout.strip()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        # When the latest version, its checksums and its archive are fetched through the proxy, with a token
+        res = run(TAR_HOST, "-vvv", **tarball_vars(
+            archive, node_exporter_version="latest", node_exporter_checksums={},
+            node_exporter_cache_dir=str(tmp_path / "cache"), node_exporter_proxy="http://127.0.0.1:%d" % server.server_port,
+            node_exporter_github_token=token, node_exporter_github_hosts=["github.invalid"],
+            node_exporter_latest_url="http://api.github.invalid/repos/prometheus/{name}/releases/latest",
+            node_exporter_checksums_url="http://mirror.invalid/{name}/{version}/sha256sums.txt",
+            node_exporter_url="http://github.invalid/prometheus/{name}/releases/download/v{version}/{asset}"))
+    finally:
+        server.shutdown()
+    # Then all three went through the proxy, and only the GitHub hosts were sent the token, as a Bearer header
+    # (the same release as installed: the host keeps its binary and its running exporter)
+    assert res.rc == 0, res.out[-4000:]
+    assert on(TAR_CT, "systemctl show -p MainPID --value node_exporter").stdout.strip() == pid
+    seen = dict(_Proxy.seen)
+    assert sorted(seen) == sorted(_Proxy.files), _Proxy.seen
+    for url, auth in seen.items():
+        assert auth == (None if "mirror.invalid" in url else "Bearer " + token), (url, auth)
+    # and the token is never shown, even at -vvv
+    assert token not in res.out
 
 
 def test_a_damaged_cached_archive_stops_the_run_before_any_change(archive):  # pylint: disable=redefined-outer-name

@@ -160,3 +160,48 @@ def test_problems_filter_lists_what_build_would_raise():
                                         ("8", False), ("8.x", False), ("latest", False), ("8.15", False)])
 def test_version_must_be_exact(version, ok):
     assert (version_problem(version) is None) == ok
+
+
+def test_modules_get_a_file_each_and_filebeat_yml_loads_them():
+    built = build(services=SERVICES["systemd"], output=OUTPUTS["file"],
+                  modules={"nginx": {"access": {"enabled": True, "var.paths": ["/var/log/nginx/access.log*"]}}, "system": None})
+    assert built["module_files"] == {
+        "nginx": [{"module": "nginx", "access": {"enabled": True, "var.paths": ["/var/log/nginx/access.log*"]}}],
+        "system": [{"module": "system"}]}
+    assert built["config"]["filebeat.config.modules"] == {"enabled": True, "path": "${path.config}/modules.d/*.yml",
+                                                          "reload.enabled": False}
+    # the inputs stay in filebeat.yml unless inputs_dir is asked for
+    assert built["input_files"] == {} and len(built["config"]["filebeat.inputs"]) == 1
+
+
+def test_with_inputs_dir_each_input_has_its_own_file_that_filebeat_reloads():
+    extra = [{"id": "nginx-errors", "paths": ["/var/log/nginx/error.log"]}]
+    built = build(services=SERVICES["both"], extra_inputs=extra, output=OUTPUTS["file"], env="prod", inputs_dir=True)
+    assert "filebeat.inputs" not in built["config"] and "filebeat.config.modules" not in built["config"]
+    assert built["config"]["filebeat.config.inputs"] == {"enabled": True, "path": "${path.config}/inputs.d/*.yml",
+                                                         "reload.enabled": True, "reload.period": "10s"}
+    assert sorted(built["input_files"]) == ["api-container", "hello-journald", "nginx-errors"]
+    assert built["input_files"]["nginx-errors"] == [{
+        "type": "filestream", "id": "nginx-errors", "paths": ["/var/log/nginx/error.log"], "fields": {"env": "prod"},
+        "fields_under_root": False}]
+    # the same inputs as in the single-file layout, one per file
+    inline = build(services=SERVICES["both"], extra_inputs=extra, output=OUTPUTS["file"], env="prod")
+    assert [f[0] for _id, f in sorted(built["input_files"].items())] == sorted(inline["config"]["filebeat.inputs"],
+                                                                              key=lambda i: i["id"])
+
+
+@pytest.mark.parametrize("modules, expected", [
+    (["nginx"], "filebeat_modules must be a mapping of module names"),
+    ({"ng inx": {}}, "filebeat_modules: 'ng inx' is not a module name"),
+    ({"nginx": ["access"]}, "filebeat_modules.nginx must be a mapping of filesets"),
+    ({"nginx": {"module": "apache"}}, "filebeat_modules.nginx must not set module"),
+])
+def test_bad_modules_are_named(modules, expected):
+    with pytest.raises(FilebeatConfigError, match=expected):
+        build(services=SERVICES["systemd"], output=OUTPUTS["file"], modules=modules)
+
+
+@pytest.mark.parametrize("key", ["filebeat.config.inputs", "filebeat.config.modules", "filebeat.modules"])
+def test_settings_cannot_take_over_what_the_role_manages(key):
+    with pytest.raises(FilebeatConfigError, match="filebeat_settings must not set %s" % key):
+        build(services=SERVICES["systemd"], output=OUTPUTS["file"], settings={key: {}})
