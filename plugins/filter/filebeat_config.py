@@ -56,8 +56,8 @@ options:
     default: {}
   modules:
     description:
-      - Filebeat modules, module name to its filesets and settings (for example C(nginx) to
-        C({access: {enabled: true}})). Each becomes the file C(modules.d/<name>.yml), and C(filebeat.yml) loads
+      - Filebeat modules, module name to its filesets and settings (for example C(nginx) to C(access) to
+        C(enabled=true)). Each becomes the file C(modules.d/<name>.yml), and C(filebeat.yml) loads
         C(modules.d/*.yml).
     type: dict
     default: {}

@@ -186,8 +186,8 @@ def test_with_inputs_dir_each_input_has_its_own_file_that_filebeat_reloads():
         "fields_under_root": False}]
     # the same inputs as in the single-file layout, one per file
     inline = build(services=SERVICES["both"], extra_inputs=extra, output=OUTPUTS["file"], env="prod")
-    assert [f[0] for _id, f in sorted(built["input_files"].items())] == sorted(inline["config"]["filebeat.inputs"],
-                                                                              key=lambda i: i["id"])
+    expected = sorted(inline["config"]["filebeat.inputs"], key=lambda i: i["id"])
+    assert [f[0] for _id, f in sorted(built["input_files"].items())] == expected
 
 
 @pytest.mark.parametrize("modules, expected", [
