@@ -223,10 +223,15 @@ def _modules(modules, problems):
         elif not isinstance(body, dict):
             problems.append("filebeat_modules.%s must be a mapping of filesets, such as {access: {enabled: true}} "
                             "(got %r)." % (name, body))
+        elif not all(isinstance(key, str) for key in body):
+            problems.append("filebeat_modules.%s has keys that are not names: %s." % (name, ", ".join(
+                repr(key) for key in body if not isinstance(key, str))))
         elif "module" in body:
             problems.append("filebeat_modules.%s must not set module: the key is the module's name." % name)
         else:
-            files[str(name)] = [dict({"module": str(name)}, **body)]
+            one = {"module": str(name)}
+            one.update(body)
+            files[str(name)] = [one]
     return files
 
 
@@ -251,10 +256,12 @@ def build(services=None, extra_inputs=None, output=None, processors=None, env=""
     if processors is not None and not isinstance(processors, list):
         problems.append("filebeat_processors must be a list (got %r)." % (processors,))
     extra = dict(settings or {})
-    clash = sorted(k for k in extra if k in MANAGED_KEYS or k.startswith("output."))
+    nested = ("output", "filebeat", "filebeat.config")   # the same keys, given as nested mappings
+    clash = sorted(str(k) for k in extra if k in MANAGED_KEYS or k in nested or str(k).startswith("output."))
     if clash:
         problems.append("filebeat_settings must not set %s: use filebeat_services, filebeat_extra_inputs, "
-                        "filebeat_modules and filebeat_output." % ", ".join(clash))
+                        "filebeat_modules and filebeat_output (other filebeat.* settings as dotted keys, such as "
+                        "filebeat.registry.path)." % ", ".join(clash))
     module_files = _modules(modules, problems)
     for name in keystore:
         if not KEYSTORE_KEY.match(name):

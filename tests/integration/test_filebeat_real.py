@@ -93,16 +93,16 @@ def test_secrets_live_in_the_keystore_only():
 
 def test_inputs_dir_and_modules_are_checked_by_filebeat_and_an_input_added_needs_no_restart():
     out = {"type": "file", "path": "/var/tmp/filebeat-out"}
-    run = real(filebeat_output=out, filebeat_inputs_dir=True, filebeat_modules={"system": {"syslog": {"enabled": False}}})
+    run = real(filebeat_output=out, filebeat_inputs_dir=True, filebeat_modules={"system": {"syslog": {"enabled": True}}})
     assert run.rc == 0, run.out[-4000:]
     assert on_host("systemctl is-active filebeat").stdout.strip() == "active"
     pid = on_host("systemctl show -p MainPID --value filebeat").stdout.strip()
     # an input added lands in inputs.d and Filebeat takes it up without a restart
-    run = real(filebeat_output=out, filebeat_inputs_dir=True, filebeat_modules={"system": {"syslog": {"enabled": False}}},
+    run = real(filebeat_output=out, filebeat_inputs_dir=True, filebeat_modules={"system": {"syslog": {"enabled": True}}},
                filebeat_extra_inputs=[{"id": "added", "paths": ["/var/tmp/added.log"]}])
     assert run.rc == 0, run.out[-4000:]
     assert on_host("systemctl show -p MainPID --value filebeat").stdout.strip() == pid
-    # a module Filebeat does not know is refused by Filebeat itself, and the file in use stays
+    # a fileset the module does not have is refused by Filebeat itself, and the file in use stays
     good = on_host("cat /etc/filebeat/modules.d/system.yml").stdout
     run = real(filebeat_output=out, filebeat_inputs_dir=True, filebeat_modules={"system": {"no_such_fileset": {"enabled": True}}})
     assert run.rc != 0 and "failed to validate" in run.out, run.out[-3000:]

@@ -140,14 +140,20 @@ def test_latest_and_the_checksums_file_are_looked_up_on_the_controller(archive, 
 
 class _Proxy(http.server.BaseHTTPRequestHandler):
     """An HTTP proxy on the controller's loopback that answers every request itself from `files`
-    (absolute URL -> bytes), so nothing leaves the machine, and records what it was sent."""
+    (absolute URL -> bytes, or -> the URL it redirects to, as GitHub does for downloads), so nothing
+    leaves the machine, and records what it was sent."""
     files = {}
     seen = []
 
     def do_GET(self):  # pylint: disable=invalid-name
         self.seen.append((self.path, self.headers.get("Authorization")))
         body = self.files.get(self.path)
-        self.send_response(200 if body is not None else 404)
+        if isinstance(body, str):
+            self.send_response(302)
+            self.send_header("Location", body)
+            body = b""
+        else:
+            self.send_response(200 if body is not None else 404)
         self.send_header("Content-Length", str(len(body or b"")))
         self.end_headers()
         self.wfile.write(body or b"")
@@ -164,7 +170,10 @@ def test_the_token_goes_only_to_github_hosts_through_the_proxy(archive, tmp_path
     _Proxy.files = {
         "http://api.github.invalid/repos/prometheus/node_exporter/releases/latest": json.dumps({"tag_name": "v" + version}).encode(),
         "http://mirror.invalid/node_exporter/%s/sha256sums.txt" % version: ("%s  %s\n" % (archive["sha256"], archive["asset"])).encode(),
-        "http://github.invalid/prometheus/node_exporter/releases/download/v%s/%s" % (version, archive["asset"]): tarball,
+        # a download answered with a redirect to another host, which must not get the token
+        "http://github.invalid/prometheus/node_exporter/releases/download/v%s/%s" % (version, archive["asset"]):
+            "http://objects.mirror.invalid/%s" % archive["asset"],
+        "http://objects.mirror.invalid/%s" % archive["asset"]: tarball,
     }
     _Proxy.seen = []
     pid = on(TAR_CT, "systemctl show -p MainPID --value node_exporter").stdout.strip()
@@ -175,20 +184,21 @@ def test_the_token_goes_only_to_github_hosts_through_the_proxy(archive, tmp_path
         res = run(TAR_HOST, "-vvv", **tarball_vars(
             archive, node_exporter_version="latest", node_exporter_checksums={},
             node_exporter_cache_dir=str(tmp_path / "cache"), node_exporter_proxy="http://127.0.0.1:%d" % server.server_port,
-            node_exporter_github_token=token, node_exporter_github_hosts=["github.invalid"],
+            node_exporter_github_token=token, node_exporter_github_hosts=["GitHub.invalid"],
             node_exporter_latest_url="http://api.github.invalid/repos/prometheus/{name}/releases/latest",
             node_exporter_checksums_url="http://mirror.invalid/{name}/{version}/sha256sums.txt",
             node_exporter_url="http://github.invalid/prometheus/{name}/releases/download/v{version}/{asset}"))
     finally:
         server.shutdown()
-    # Then all three went through the proxy, and only the GitHub hosts were sent the token, as a Bearer header
+    # Then all of them went through the proxy, and only the GitHub hosts were sent the token, as a Bearer
+    # header (not the host a download was redirected to)
     # (the same release as installed: the host keeps its binary and its running exporter)
     assert res.rc == 0, res.out[-4000:]
     assert on(TAR_CT, "systemctl show -p MainPID --value node_exporter").stdout.strip() == pid
     seen = dict(_Proxy.seen)
     assert sorted(seen) == sorted(_Proxy.files), _Proxy.seen
     for url, auth in seen.items():
-        assert auth == (None if "mirror.invalid" in url else "Bearer " + token), (url, auth)
+        assert auth == (None if "mirror.invalid/" in url else "Bearer " + token), (url, auth)
     # and the token is never shown, even at -vvv
     assert token not in res.out
 

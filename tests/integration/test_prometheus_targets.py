@@ -98,7 +98,7 @@ def test_every_exporter_and_app_instance_is_scraped_with_its_labels(monitor, arc
     texts = {job: on(monitor, "cat /etc/prometheus/file_sd/%s.yml" % job).stdout
              for job in ("hello", "node", "blackbox", "hello_probe")}
     files = {job: yaml.safe_load(text) for job, text in texts.items()}
-    assert all(t.startswith("# managed by gopherops.baremetal.prometheus_targets for env=lab app=hello\n")
+    assert all(t.startswith("# managed by gopherops.baremetal.prometheus_targets for env=lab app=hello group=app\n")
                for t in texts.values()), texts
     assert [e["targets"] for e in files["hello"]] == [["%s:8080" % h] for h in HOSTS]
     assert [e["targets"] for e in files["node"]] == [["%s:9100" % h] for h in HOSTS]

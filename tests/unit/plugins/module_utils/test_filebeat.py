@@ -205,3 +205,14 @@ def test_bad_modules_are_named(modules, expected):
 def test_settings_cannot_take_over_what_the_role_manages(key):
     with pytest.raises(FilebeatConfigError, match="filebeat_settings must not set %s" % key):
         build(services=SERVICES["systemd"], output=OUTPUTS["file"], settings={key: {}})
+
+
+def test_a_fileset_key_that_is_not_a_name_is_a_problem_not_a_crash():
+    with pytest.raises(FilebeatConfigError, match=r"filebeat_modules.nginx has keys that are not names: 1"):
+        build(services=SERVICES["systemd"], output=OUTPUTS["file"], modules={"nginx": {1: {"enabled": True}}})
+
+
+@pytest.mark.parametrize("key", ["filebeat", "filebeat.config", "output"])
+def test_nested_forms_of_managed_settings_are_refused(key):
+    with pytest.raises(FilebeatConfigError, match="filebeat_settings must not set %s:" % key):
+        build(services=SERVICES["systemd"], output=OUTPUTS["file"], settings={key: {"inputs": []}})
