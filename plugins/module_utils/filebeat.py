@@ -256,8 +256,9 @@ def build(services=None, extra_inputs=None, output=None, processors=None, env=""
     if processors is not None and not isinstance(processors, list):
         problems.append("filebeat_processors must be a list (got %r)." % (processors,))
     extra = dict(settings or {})
-    nested = ("output", "filebeat", "filebeat.config")   # the same keys, given as nested mappings
-    clash = sorted(str(k) for k in extra if k in MANAGED_KEYS or k in nested or str(k).startswith("output."))
+    # a managed key itself, a dotted key below one, or a mapping above one (Filebeat reads dots as paths)
+    clash = sorted(str(k) for k in extra if str(k) == "output" or str(k).startswith("output.") or any(
+        str(k) == m or str(k).startswith(m + ".") or m.startswith(str(k) + ".") for m in MANAGED_KEYS))
     if clash:
         problems.append("filebeat_settings must not set %s: use filebeat_services, filebeat_extra_inputs, "
                         "filebeat_modules and filebeat_output (other filebeat.* settings as dotted keys, such as "

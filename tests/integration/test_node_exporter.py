@@ -163,17 +163,22 @@ class _Proxy(http.server.BaseHTTPRequestHandler):
 
 
 def test_the_token_goes_only_to_github_hosts_through_the_proxy(archive, tmp_path):  # pylint: disable=redefined-outer-name
-    # Given a proxy on loopback standing in for GitHub and a mirror (.invalid names: nothing else could answer)
+    # Given a proxy on loopback standing in for GitHub and the host it sends downloads on to (.invalid
+    # names: nothing else could answer)
     version, token = archive["version"], "ghp_test-token-never-shown"
     with open(os.path.join(archive["cache"], archive["asset"]), "rb") as fh:
         tarball = fh.read()
+    # every answer on a GitHub host is a redirect to another host, as GitHub answers downloads: that host
+    # must not get the token
+    mirror = "http://objects.mirror.invalid/"
     _Proxy.files = {
-        "http://api.github.invalid/repos/prometheus/node_exporter/releases/latest": json.dumps({"tag_name": "v" + version}).encode(),
-        "http://mirror.invalid/node_exporter/%s/sha256sums.txt" % version: ("%s  %s\n" % (archive["sha256"], archive["asset"])).encode(),
-        # a download answered with a redirect to another host, which must not get the token
+        "http://api.github.invalid/repos/prometheus/node_exporter/releases/latest": mirror + "latest.json",
+        mirror + "latest.json": json.dumps({"tag_name": "v" + version}).encode(),
+        "http://github.invalid/prometheus/node_exporter/releases/download/v%s/sha256sums.txt" % version: mirror + "sums",
+        mirror + "sums": ("%s  %s\n" % (archive["sha256"], archive["asset"])).encode(),
         "http://github.invalid/prometheus/node_exporter/releases/download/v%s/%s" % (version, archive["asset"]):
-            "http://objects.mirror.invalid/%s" % archive["asset"],
-        "http://objects.mirror.invalid/%s" % archive["asset"]: tarball,
+            mirror + archive["asset"],
+        mirror + archive["asset"]: tarball,
     }
     _Proxy.seen = []
     pid = on(TAR_CT, "systemctl show -p MainPID --value node_exporter").stdout.strip()
@@ -186,19 +191,18 @@ def test_the_token_goes_only_to_github_hosts_through_the_proxy(archive, tmp_path
             node_exporter_cache_dir=str(tmp_path / "cache"), node_exporter_proxy="http://127.0.0.1:%d" % server.server_port,
             node_exporter_github_token=token, node_exporter_github_hosts=["GitHub.invalid"],
             node_exporter_latest_url="http://api.github.invalid/repos/prometheus/{name}/releases/latest",
-            node_exporter_checksums_url="http://mirror.invalid/{name}/{version}/sha256sums.txt",
+            node_exporter_checksums_url="http://github.invalid/prometheus/{name}/releases/download/v{version}/sha256sums.txt",
             node_exporter_url="http://github.invalid/prometheus/{name}/releases/download/v{version}/{asset}"))
     finally:
         server.shutdown()
     # Then all of them went through the proxy, and only the GitHub hosts were sent the token, as a Bearer
-    # header (not the host a download was redirected to)
+    # header, never the host each request was redirected to
     # (the same release as installed: the host keeps its binary and its running exporter)
     assert res.rc == 0, res.out[-4000:]
     assert on(TAR_CT, "systemctl show -p MainPID --value node_exporter").stdout.strip() == pid
-    seen = dict(_Proxy.seen)
-    assert sorted(seen) == sorted(_Proxy.files), _Proxy.seen
-    for url, auth in seen.items():
-        assert auth == (None if "mirror.invalid/" in url else "Bearer " + token), (url, auth)
+    assert sorted({url for url, _auth in _Proxy.seen}) == sorted(_Proxy.files), _Proxy.seen
+    for url, auth in _Proxy.seen:
+        assert auth == (None if url.startswith(mirror) else "Bearer " + token), (url, auth)
     # and the token is never shown, even at -vvv
     assert token not in res.out
 

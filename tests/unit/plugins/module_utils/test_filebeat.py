@@ -212,7 +212,13 @@ def test_a_fileset_key_that_is_not_a_name_is_a_problem_not_a_crash():
         build(services=SERVICES["systemd"], output=OUTPUTS["file"], modules={"nginx": {1: {"enabled": True}}})
 
 
-@pytest.mark.parametrize("key", ["filebeat", "filebeat.config", "output"])
-def test_nested_forms_of_managed_settings_are_refused(key):
+@pytest.mark.parametrize("key", ["filebeat", "filebeat.config", "output", "filebeat.config.inputs.path",
+                                 "filebeat.config.modules.reload.enabled", "filebeat.inputs.0.type"])
+def test_nested_and_dotted_forms_of_managed_settings_are_refused(key):
     with pytest.raises(FilebeatConfigError, match="filebeat_settings must not set %s:" % key):
         build(services=SERVICES["systemd"], output=OUTPUTS["file"], settings={key: {"inputs": []}})
+
+
+def test_other_filebeat_settings_pass_as_dotted_keys():
+    built = build(services=SERVICES["systemd"], output=OUTPUTS["file"], settings={"filebeat.registry.path": "/x"})
+    assert built["config"]["filebeat.registry.path"] == "/x"
