@@ -1,6 +1,8 @@
 # What the filebeat role needs to know about a host, in one round trip (run as `python3 -c`, the
 # request as JSON in argv[1]): the installed package version, which named paths are missing,
-# which services are deployed, and whether this role filled the keystore before.
+# which services are deployed, whether this role filled the keystore before, and for an install from
+# the archive: the release <archive_dir>/current names, those unpacked, and whether the filebeat unit
+# in /etc/systemd/system is the one this role writes for it.
 import json
 import os
 import subprocess
@@ -31,4 +33,17 @@ for svc in req["services"]:
     if not found:
         out["absent_services"].append(svc["name"])
 out["keystore_known"] = os.path.exists(req["digest_file"])
+current = os.path.join(req["archive_dir"], "current")
+out["archive_version"] = os.path.basename(os.readlink(current)) if os.path.islink(current) and os.path.isdir(current) else ""
+try:
+    out["archive_versions"] = sorted(e for e in os.listdir(req["archive_dir"])
+                                     if not e.startswith(".") and e != "current"
+                                     and os.path.isdir(os.path.join(req["archive_dir"], e)))
+except OSError:
+    out["archive_versions"] = []
+try:
+    with open("/etc/systemd/system/filebeat.service", encoding="utf-8", errors="replace") as fh:
+        out["own_unit"] = req["unit_marker"] in fh.read(4096)
+except OSError:
+    out["own_unit"] = False
 print(json.dumps(out))
