@@ -8,6 +8,13 @@ engine_up() { docker info >/dev/null 2>&1; }
 if ! engine_up && ! command -v dockerd >/dev/null 2>&1; then need_apt+=(docker.io); fi
 if ! command -v ssh-keygen >/dev/null 2>&1; then need_apt+=(openssh-client); fi
 if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then need_apt+=(python3-venv); fi
+# the filebeat role's tests make their fixture packages (.deb, signed .rpm and their repositories)
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  command -v dpkg-deb >/dev/null 2>&1 || need_apt+=(dpkg)
+  command -v gpg >/dev/null 2>&1 || need_apt+=(gpg gpg-agent)
+  command -v rpmbuild >/dev/null 2>&1 || need_apt+=(rpm)
+  command -v createrepo_c >/dev/null 2>&1 || need_apt+=(createrepo-c)
+fi
 # debootstrap only builds the lab image; as root it is installed here, otherwise lab.py asks for it
 # when (and only when) the image has to be built.
 if ! command -v debootstrap >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

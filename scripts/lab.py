@@ -36,6 +36,8 @@ SUITE = "bookworm"
 PACKAGES = [
     "systemd", "systemd-sysv", "dbus", "openssh-server", "python3", "iproute2",
     "sudo", "ca-certificates", "curl", "procps", "netbase",
+    # Debian's dnf and rpm: the filebeat role's YUM repository and .rpm paths run for real (tests/integration/test_filebeat_dnf.py)
+    "dnf", "dnf-plugins-core", "rpm",
 ]
 DEPLOY_USER = "deploy"
 APP_PORT = 8080

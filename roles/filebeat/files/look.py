@@ -1,10 +1,13 @@
 # What the filebeat role needs to know about a host, in one round trip (run as `python3 -c`, the
 # request as JSON in argv[1]): the installed package version, which named paths are missing,
-# which services are deployed, whether this role filled the keystore before, and for an install from
+# which services are deployed, the package manager (apt on Debian-like hosts, else dnf) with the
+# version rpm has and the versions dnf's versionlock holds, whether this role filled the keystore before, and for an install from
 # the archive: the release <archive_dir>/current names, those unpacked, and whether the filebeat unit
 # in /etc/systemd/system is the one this role writes for it.
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -16,6 +19,23 @@ try:
     status, _sep, version = res.stdout.partition(" ")
     if res.returncode == 0 and status == "installed":
         out["version"] = version.strip()
+except OSError:
+    pass
+out["pm"] = "apt" if os.path.exists("/etc/debian_version") or not shutil.which("dnf") else "dnf"
+out["rpm_version"] = ""
+if shutil.which("rpm"):
+    res = subprocess.run(["rpm", "-q", "--queryformat", "%{VERSION}", req["package"]], capture_output=True, text=True, check=False)
+    if res.returncode == 0:
+        out["rpm_version"] = res.stdout.strip()
+out["versionlock"] = os.path.exists("/etc/dnf/plugins/versionlock.conf")
+out["locked"] = []
+try:
+    with open("/etc/dnf/plugins/versionlock.list", encoding="utf-8") as fh:
+        for line in fh:
+            # name-[epoch:]version-release.*
+            found = re.match(r"^%s-(?:[0-9]+:)?([^-\s]+)-[^-\s]+$" % re.escape(req["package"]), line.strip())
+            if found:
+                out["locked"].append(found.group(1))
 except OSError:
     pass
 out["missing"] = [p for p in req["paths"] if not os.path.exists(p)]
