@@ -3,7 +3,7 @@
 The archives are test fixtures made here (filebeat-<version>-linux-<arch>/ holding a README and an
 empty module/ directory, no program): they prove the role's unpack, switch, keep-one-before, unit
 and refusal mechanics, nothing about Filebeat. The service is not started (there is no binary to
-run); test_filebeat_real.py runs a real archive when FILEBEAT_ARCHIVE points at one.
+run); test_filebeat_real_archive.py runs a real archive when FILEBEAT_ARCHIVE points at one.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def make_archive(workdir, version, top=None, extra=()):
         tar.addfile(info)
         for name, kind, link in extra:
             info = tarfile.TarInfo(name)
-            info.type, info.linkname = kind, link
+            info.type, info.linkname, info.mode = kind, link, 0o755
             tar.addfile(info, io.BytesIO(b"") if kind == tarfile.REGTYPE else None)
     return path
 
@@ -116,9 +116,14 @@ def test_releases_unpack_beside_each_other_current_switches_and_one_before_is_ke
     assert "Send the archive" in run.out and "skipping: [%s]" % HOST in run.out.split("Send the archive", 1)[1].split("TASK", 1)[0]
 
     # from a package now: the role's unit goes (the package's runs Filebeat again), the releases stay
+    # (an older version than the archive's is a downgrade there too)
     deb = make_deb(archives[1], "8.15.3")
     run = run_package_role(filebeat_install="package", filebeat_version="8.15.3", filebeat_package_src=deb,
-                           filebeat_package_sha256=sha256(deb))
+                           filebeat_package_sha256=sha256(deb), filebeat_archive_dir=BASE)
+    assert run.rc != 0 and "has gopherops-test-fixture 8.15.4; filebeat_version 8.15.3 would be a downgrade" in run.out
+    deb = make_deb(archives[1], "8.15.5")
+    run = run_package_role(filebeat_install="package", filebeat_version="8.15.5", filebeat_package_src=deb,
+                           filebeat_package_sha256=sha256(deb), filebeat_archive_dir=BASE)
     assert run.rc == 0, run.out[-4000:]
     assert on_host("test -e /etc/systemd/system/filebeat.service", check=False).returncode != 0
     assert "FragmentPath=\n" in on_host("systemctl show -p FragmentPath filebeat").stdout + "\n"
@@ -127,7 +132,7 @@ def test_releases_unpack_beside_each_other_current_switches_and_one_before_is_ke
 
 def test_an_archive_not_of_this_version_architecture_or_shape_is_refused_and_current_stays(archives):
     tars, workdir = archives
-    on_host("rm -rf %s && mkdir -p %s" % (BASE, BASE))
+    on_host("dpkg --purge gopherops-test-fixture >/dev/null 2>&1; rm -rf %s && mkdir -p %s" % (BASE, BASE))
     assert run_role("8.15.3", tars["8.15.3"]).rc == 0
     other_arch = "arm64" if ARCH != "arm64" else "x86_64"
     bad = {
@@ -142,6 +147,19 @@ def test_an_archive_not_of_this_version_architecture_or_shape_is_refused_and_cur
             ("filebeat-8.15.6-linux-%s/fifo" % ARCH, tarfile.FIFOTYPE, "")])),
         "the archive must hold one directory": ("8.15.6", make_archive(workdir, "8.15.6", extra=[
             ("stray-file", tarfile.REGTYPE, "")])),
+        # a file written through one of the archive's own links
+        "filebeat-8.15.6-linux-%s/a/x lies under its link" % ARCH: ("8.15.6", make_archive(workdir, "8.15.6", extra=[
+            ("filebeat-8.15.6-linux-%s/a" % ARCH, tarfile.SYMTYPE, "module"),
+            ("filebeat-8.15.6-linux-%s/a/x" % ARCH, tarfile.REGTYPE, "")])),
+        # a link that reads as inside but leads out through another link
+        "link esc leads outside its directory": ("8.15.6", make_archive(workdir, "8.15.6", extra=[
+            ("filebeat-8.15.6-linux-%s/a" % ARCH, tarfile.DIRTYPE, ""),
+            ("filebeat-8.15.6-linux-%s/a/b" % ARCH, tarfile.DIRTYPE, ""),
+            ("filebeat-8.15.6-linux-%s/a/b/up" % ARCH, tarfile.SYMTYPE, "../.."),
+            ("filebeat-8.15.6-linux-%s/esc" % ARCH, tarfile.SYMTYPE, "a/b/up/../../..")])),
+        "hard link filebeat-8.15.6-linux-%s/h does not name an earlier file" % ARCH: ("8.15.6", make_archive(workdir, "8.15.6", extra=[
+            ("filebeat-8.15.6-linux-%s/h" % ARCH, tarfile.LNKTYPE, "filebeat-8.15.6-linux-%s/later" % ARCH),
+            ("filebeat-8.15.6-linux-%s/later" % ARCH, tarfile.REGTYPE, "")])),
     }
     for text, (version, path) in bad.items():
         run = run_role(version, path)
@@ -158,3 +176,13 @@ def test_an_archive_not_of_this_version_architecture_or_shape_is_refused_and_cur
     assert run.rc != 0
     for text in ("filebeat_install=archive needs filebeat_archive_src", "filebeat_archive_dir must be an absolute directory other than /"):
         assert text in run.out, text
+
+    # directories the role did not unpack are neither used nor removed
+    on_host("mkdir -p %s/7.17.0 %s/8.15.6 && touch %s/7.17.0/theirs" % (BASE, BASE, BASE))
+    run = run_role("8.15.6", make_archive(workdir, "8.15.6"))
+    assert run.rc != 0 and "%s/8.15.6 is there but was not unpacked by this role" % BASE in run.out, run.out[-3000:]
+    assert current() == "8.15.3"
+    for version in ("8.15.4", "8.15.5"):
+        run = run_role(version, tars[version])
+        assert run.rc == 0, run.out[-3000:]
+    assert current() == "8.15.5" and releases() == ["7.17.0", "8.15.4", "8.15.5", "8.15.6", "current"]

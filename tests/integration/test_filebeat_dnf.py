@@ -117,7 +117,8 @@ def test_the_yum_repository_trusts_its_own_key_holds_the_version_and_moves_only_
                 filebeat_yum_repo_gpgcheck=True)
     # first, with a key that did not sign the repository: nothing installed, whether the metadata is checked or only the package
     for metadata, text in ((True, "repomd.xml GPG signature verification error"), (False, "GPG check FAILED")):
-        run = run_role(filebeat_version="8.15.3", filebeat_repo_key=yum["other"], **dict(repo, filebeat_yum_repo_gpgcheck=metadata))
+        args = {**repo, "filebeat_yum_repo_gpgcheck": metadata}
+        run = run_role(filebeat_version="8.15.3", filebeat_repo_key=yum["other"], **args)
         assert run.rc != 0 and text in run.out and installed() == "", run.out[-3000:]
 
     run = run_role("--check", "--diff", filebeat_version="8.15.3", filebeat_repo_key=yum["key"], **repo)

@@ -57,10 +57,22 @@ current = os.path.join(req["archive_dir"], "current")
 out["archive_version"] = os.path.basename(os.readlink(current)) if os.path.islink(current) and os.path.isdir(current) else ""
 try:
     out["archive_versions"] = sorted(e for e in os.listdir(req["archive_dir"])
-                                     if not e.startswith(".") and e != "current"
-                                     and os.path.isdir(os.path.join(req["archive_dir"], e)))
+                                     if os.path.isfile(os.path.join(req["archive_dir"], e, ".gopherops-release")))
 except OSError:
     out["archive_versions"] = []
+# a Filebeat running another program than the one installed (a restart that never came: a run that
+# stopped after an upgrade) is restarted by the role
+out["stale_process"] = False
+try:
+    pid = subprocess.run(["systemctl", "show", "--property=MainPID", "--value", "filebeat"], capture_output=True, text=True,
+                         check=False).stdout.strip()
+    if pid.isdigit() and int(pid) > 0:
+        exe = os.readlink("/proc/%s/exe" % pid)
+        out["stale_process"] = exe.endswith(" (deleted)") or (
+            bool(out["archive_version"]) and req["install"] == "archive"
+            and os.path.realpath(exe) != os.path.realpath(os.path.join(current, "filebeat")))
+except OSError:
+    pass
 try:
     with open("/etc/systemd/system/filebeat.service", encoding="utf-8", errors="replace") as fh:
         out["own_unit"] = req["unit_marker"] in fh.read(4096)
