@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -147,6 +148,23 @@ def on(container, command, check=True, timeout=300):
     if check:
         assert proc.returncode == 0, "%s: %s %s" % (command, proc.stdout, proc.stderr)
     return proc
+
+
+@contextlib.contextmanager
+def web_on_host(container, files, port=18999):
+    """A web server on a lab host's own loopback (a transient systemd unit) serving files copied from the
+    controller ({name: path}); yields the base URL, as the host sees it."""
+    unit, root = "gopherops-fixture-web", "/srv/gopherops-fixture-web"
+    on(container, "systemctl stop %s >/dev/null 2>&1; rm -rf %s && mkdir -p %s" % (unit, root, root))
+    for name, path in files.items():
+        subprocess.run(["docker", "cp", path, "%s:%s/%s" % (container, root, name)], check=True, capture_output=True)
+    on(container, "systemd-run --unit %s --property WorkingDirectory=%s python3 -m http.server %d --bind 127.0.0.1"
+       " && for i in $(seq 50); do curl -fso /dev/null http://127.0.0.1:%d/ && exit 0; sleep 0.2; done; exit 1"
+       % (unit, root, port, port))
+    try:
+        yield "http://127.0.0.1:%d" % port
+    finally:
+        on(container, "systemctl stop %s; rm -rf %s" % (unit, root), check=False)
 
 
 def node_exporter_archive(container, work):

@@ -15,7 +15,7 @@ import tarfile
 
 import pytest
 
-from conftest import app_hosts, on
+from conftest import app_hosts, on, web_on_host
 from test_filebeat_role import run_role as run_package_role
 from test_filebeat_role import make_deb, sha256
 
@@ -186,3 +186,17 @@ def test_an_archive_not_of_this_version_architecture_or_shape_is_refused_and_cur
         run = run_role(version, tars[version])
         assert run.rc == 0, run.out[-3000:]
     assert current() == "8.15.5" and releases() == ["7.17.0", "8.15.4", "8.15.5", "8.15.6", "current"]
+
+
+def test_an_archive_from_a_url_is_checked_by_sha256_as_it_is_fetched(archives):
+    tars = archives[0]
+    on_host("dpkg --purge gopherops-test-fixture >/dev/null 2>&1; rm -rf %s" % BASE)
+    with web_on_host(CONTAINER, {"fb.tar.gz": tars["8.15.3"]}) as url:
+        args = dict(filebeat_install="archive", filebeat_version="8.15.3", filebeat_archive_src=url + "/fb.tar.gz",
+                    filebeat_archive_dir=BASE)
+        run = run_package_role(filebeat_archive_sha256="0" * 64, **args)
+        assert run.rc != 0 and "did not match" in run.out, run.out[-3000:]
+        assert current() == "" and releases() == []
+        run = run_package_role(filebeat_archive_sha256=sha256(tars["8.15.3"]), **args)
+        assert run.rc == 0, run.out[-3000:]
+        assert current() == "8.15.3" and releases() == ["8.15.3", "current"]

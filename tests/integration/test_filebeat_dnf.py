@@ -17,6 +17,7 @@ import subprocess
 
 import pytest
 
+from conftest import web_on_host
 from test_filebeat_role import CONTAINER, FIXTURE, HOST, on_host, run_role, sha256
 
 REPO_ON_HOST = "/srv/gopherops-test-fixture-yum"
@@ -161,3 +162,26 @@ def test_a_package_file_by_sha256_and_one_of_another_version_refused(yum):
     run = run_role(filebeat_version="8.15.6", **args)
     assert run.rc != 0 and "Check that the package file holds the package and version asked for" in run.out
     assert installed() == "8.15.5"
+
+
+def test_the_key_and_a_package_from_a_url_are_checked_by_sha256(yum):
+    on_host("dnf --quiet versionlock clear >/dev/null 2>&1; rpm -e --nodeps %s >/dev/null 2>&1; "
+            "for k in $(rpm -q gpg-pubkey 2>/dev/null | grep -v 'not installed'); do rpm -e $k; done; "
+            "rm -f /etc/pki/rpm-gpg/RPM-GPG-KEY-elastic-gopherops; true" % FIXTURE)
+    with web_on_host(CONTAINER, {"key.asc": yum["key"], "fixture.rpm": yum["unsigned"]}) as url:
+        repo = dict(filebeat_package_manager="dnf", filebeat_install="repo", filebeat_yum_repo_url="file://%s" % REPO_ON_HOST,
+                    filebeat_repo_key_url=url + "/key.asc", filebeat_version="8.15.3")
+        run = run_role(filebeat_repo_key_sha256="0" * 64, **repo)
+        assert run.rc != 0 and "did not match" in run.out and installed() == "", run.out[-3000:]
+        assert on_host("test -e /etc/pki/rpm-gpg/RPM-GPG-KEY-elastic-gopherops", check=False).returncode != 0
+        run = run_role(filebeat_repo_key_sha256=sha256(yum["key"]), **repo)
+        assert run.rc == 0 and installed() == "8.15.3", run.out[-3000:]
+
+        on_host("dnf --quiet versionlock clear >/dev/null 2>&1; rpm -e --nodeps %s" % FIXTURE)
+        rpm = dict(filebeat_package_manager="dnf", filebeat_install="package", filebeat_package_src=url + "/fixture.rpm",
+                   filebeat_version="8.15.5")
+        run = run_role(filebeat_package_sha256="0" * 64, **rpm)
+        assert run.rc != 0 and "did not match" in run.out and installed() == "", run.out[-3000:]
+        run = run_role(filebeat_package_sha256=sha256(yum["unsigned"]), **rpm)
+        assert run.rc == 0 and installed() == "8.15.5", run.out[-3000:]
+        assert on_host("ls /var/tmp | grep -c gopherops-%s || true" % FIXTURE).stdout.strip() == "0"
