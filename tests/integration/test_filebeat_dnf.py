@@ -160,8 +160,9 @@ def test_a_package_file_by_sha256_and_one_of_another_version_refused(yum):
     run = run_role(filebeat_version="8.15.5", **args)
     assert run.rc == 0 and run.changed(HOST) == 0, run.out[-4000:]
     run = run_role(filebeat_version="8.15.6", **args)
-    assert run.rc != 0 and "Check that the package file holds the package and version asked for" in run.out
-    assert installed() == "8.15.5"
+    assert run.rc != 0 and "Check that the package file holds the package and version asked for: failed (it holds %s 8.15.5)" % FIXTURE \
+        in run.out, run.out[-3000:]
+    assert installed() == "8.15.5" and "gopherops-%s" % FIXTURE not in on_host("ls /var/tmp").stdout
 
 
 def test_the_key_and_a_package_from_a_url_are_checked_by_sha256(yum):
@@ -184,4 +185,5 @@ def test_the_key_and_a_package_from_a_url_are_checked_by_sha256(yum):
         assert run.rc != 0 and "did not match" in run.out and installed() == "", run.out[-3000:]
         run = run_role(filebeat_package_sha256=sha256(yum["unsigned"]), **rpm)
         assert run.rc == 0 and installed() == "8.15.5", run.out[-3000:]
-        assert on_host("ls /var/tmp | grep -c gopherops-%s || true" % FIXTURE).stdout.strip() == "0"
+        left = on_host("ls -la /var/tmp").stdout
+        assert "gopherops-%s" % FIXTURE not in left, left + run.out[-6000:]

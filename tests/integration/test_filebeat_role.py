@@ -185,8 +185,10 @@ def test_install_from_a_package_file_then_hold_and_rerun_unchanged(fixtures):
     other = fixtures["debs"]["8.15.4"]
     run = run_role(filebeat_install="package", filebeat_version="8.15.5", filebeat_package_src=other,
                    filebeat_package_sha256=sha256(other))
-    assert run.rc != 0 and "Check that the package file holds the package and version asked for" in run.out
+    assert run.rc != 0 and "Check that the package file holds the package and version asked for: failed (it holds %s 8.15.4)" \
+        % FIXTURE in run.out, run.out[-3000:]
     assert installed() == "8.15.3"
+    assert on_host("test -e /var/cache/apt/archives/%s_8.15.5.deb" % FIXTURE, check=False).returncode != 0
 
 
 def test_modules_and_inputs_get_a_file_each_and_files_no_longer_configured_go(fixtures):
