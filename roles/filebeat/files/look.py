@@ -1,9 +1,10 @@
 # What the filebeat role needs to know about a host, in one round trip (run as `python3 -c`, the
 # request as JSON in argv[1]): the installed package version, which named paths are missing,
 # which services are deployed, the package manager (apt on Debian-like hosts, else dnf) with the
-# version rpm has and the versions dnf's versionlock holds, whether this role filled the keystore before, and for an install from
-# the archive: the release <archive_dir>/current names, those unpacked, and whether the filebeat unit
-# in /etc/systemd/system is the one this role writes for it.
+# version rpm has and the versions dnf's versionlock holds, whether this role filled the keystore
+# before, and for an install from the archive: the release <archive_dir>/current names, those
+# unpacked, whether the running Filebeat is the program installed, and whether the filebeat unit in
+# /etc/systemd/system is the one this role writes for it.
 import json
 import os
 import re
