@@ -41,6 +41,7 @@ ARGUMENT_SPEC = dict(
     audit_log=dict(type="path"),
     audit=dict(type="dict"),
     out_of_lb=dict(type="bool"),
+    fail_msg=dict(type="str"),
 )
 REQUIRED_IF = [("state", "locked", ("run_id",)), ("state", "unlocked", ("run_id",))]
 
@@ -155,7 +156,10 @@ class ActionModule(ActionBase):
             extra["out_of_lb"] = p["out_of_lb"]
         host = self._host(task_vars, op=op, data=mine, **dict(base, **extra))
         if host.get("failed"):
-            return dict(result, failed=True, msg=host.get("msg"))
+            msg = host.get("msg")
+            if p["fail_msg"]:
+                msg = "%s\n(and then: %s)" % (p["fail_msg"], msg)
+            return dict(result, failed=True, msg=msg)
 
         current = parse_lock(host.get("lock"))
         result.update(changed=False, acquired=False, released=bool(host.get("released")), owner=owner,
@@ -194,6 +198,8 @@ class ActionModule(ActionBase):
                     "-e rollout_lock_break=true")
             result.update(failed=True, msg="deploy_lock: %s on this host is locked by %s; %s"
                                            % (p["app"], result["holder"], hint))
+        if p["fail_msg"]:
+            result.update(failed=True, msg=p["fail_msg"])
         return result
 
     def _may_take(self, p, verdict, current, controller, result):

@@ -115,6 +115,12 @@ options:
         unset leaves it as it is.
       - Every call reports the marker in RV(out_of_lb), so the next run knows to put the host back.
     type: bool
+  fail_msg:
+    description:
+      - When set, the task fails with this message after it did everything else (released the lock, wrote the audit
+        line). A rollout ends each host that failed this way, in the same round trip as its unlock.
+      - When the host could not do its part, both messages are given.
+    type: str
 """
 
 EXAMPLES = r"""
