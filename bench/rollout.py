@@ -1,9 +1,10 @@
 """Rollout benchmark: the collection's deploy playbook against a plain playbook and bare ssh/scp,
 on a lab of its own with N app hosts (N = 2, 4, 8, 16 by default). Run from the repository root:
 
-    .venv/bin/python bench/rollout.py --hosts 2,4 [--repeat 3] [--down]
+    .venv/bin/python bench/rollout.py --hosts 2,4 [--repeat 3] [--only ours] [--down]
 
-(--repeat: changed/no-op pairs per contender, the table shows the median; --down: remove the
+(--repeat: changed/no-op pairs per contender, the table shows the median; --only: some of the
+contenders, ours, plain and bare, the others shown as "-"; --down: remove the
 bench lab at the end, which is otherwise left up for the next run.)
 
 For each N, after one untimed warm-up per contender, it times:
@@ -40,6 +41,7 @@ LAB_NAME = "gopherops-bench"
 LAB_ENV = {"LAB_NAME": LAB_NAME, "LAB_SSH_BASE_PORT": "2400", "LAB_HTTP_BASE_PORT": "18400",
            "LAB_INVENTORY": INVENTORY}
 SERIAL = [1, "25%", "100%"]
+CONTENDERS = ("ours", "plain", "bare")
 BARE_UNIT = """[Unit]
 Description=hello-bare
 [Service]
@@ -186,7 +188,7 @@ def bare(hosts, version, binary, log_prefix):
     return time.monotonic() - start
 
 
-def measure(n, repeat, stamp, tmp, flags):
+def measure(n, repeat, stamp, tmp, flags, only=CONTENDERS):
     def prefix(name):
         return os.path.join(LOGS, "n%02d-%s" % (n, name))
 
@@ -232,12 +234,24 @@ def measure(n, repeat, stamp, tmp, flags):
             return build_s + push(ver, os.path.join(tmp, "hello-" + ver), tag)
         return deploy
 
-    contender("ours", lambda ver, tag, _fresh: ours(ver, log(tag)), True)
-    contender("plain", with_build(lambda ver, binary, tag: plain(ver, binary, log(tag))), True)
-    bare_setup(hosts, log("bare-setup"))
-    contender("bare", with_build(lambda ver, binary, tag: bare(hosts, ver, binary, prefix(tag))), False)
+    if "ours" in only:
+        contender("ours", lambda ver, tag, _fresh: ours(ver, log(tag)), True)
+    if "plain" in only:
+        contender("plain", with_build(lambda ver, binary, tag: plain(ver, binary, log(tag))), True)
+    if "bare" in only:
+        bare_setup(hosts, log("bare-setup"))
+        contender("bare", with_build(lambda ver, binary, tag: bare(hosts, ver, binary, prefix(tag))), False)
     row.update({key: statistics.median(values) for key, values in row["samples"].items()})
     return row
+
+
+def cell(value):
+    """A figure of the table: seconds, batch sizes (1+1+2), or '-' for a contender not run."""
+    if isinstance(value, float):
+        return "%.1f s" % value
+    if isinstance(value, list):
+        return "+".join(map(str, value))
+    return str(value)
 
 
 def table(rows):
@@ -246,8 +260,7 @@ def table(rows):
             ("bare_changed", "bare changed"), ("bare_noop", "bare repeat*")]
     cells = [[label for _key, label in cols]]
     for row in rows:
-        cells.append([("%.1f s" % row[k]) if isinstance(row[k], float) else
-                      "+".join(map(str, row[k])) if isinstance(row[k], list) else str(row[k]) for k, _l in cols])
+        cells.append([cell(row.get(key, "-")) for key, _label in cols])
     widths = [max(len(r[i]) for r in cells) for i in range(len(cols))]
     return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in cells)
 
@@ -258,7 +271,12 @@ def main():
     parser.add_argument("--repeat", type=int, default=1, help="changed/no-op pairs per contender and size; "
                         "the table shows the median (default 1)")
     parser.add_argument("--down", action="store_true", help="remove the bench lab at the end")
+    parser.add_argument("--only", default=",".join(CONTENDERS),
+                        help="comma-separated contenders to run (default: %s)" % ",".join(CONTENDERS))
     args = parser.parse_args()
+    only = [c.strip() for c in args.only.split(",") if c.strip()]
+    if not only or set(only) - set(CONTENDERS):
+        parser.error("--only takes some of: %s" % ", ".join(CONTENDERS))
     sizes = [int(x) for x in args.hosts.split(",") if x.strip()]
     os.makedirs(LOGS, exist_ok=True)
     for old in glob.glob(os.path.join(LOGS, "*.log")):
@@ -269,7 +287,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="rollout-bench-") as tmp:
         try:
             for n in sizes:
-                rows.append(measure(n, args.repeat, stamp, tmp, flags))
+                rows.append(measure(n, args.repeat, stamp, tmp, flags, only))
         except RunFailed as exc:
             print("FAILED: %s" % exc, file=sys.stderr)
             status = 1
