@@ -20,6 +20,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 from ansible_collections.gopherops.baremetal.plugins.module_utils import lock as lk
 from ansible_collections.gopherops.baremetal.plugins.module_utils import release as rel
+from ansible_collections.gopherops.baremetal.plugins.module_utils.release_files import BACKUP_DIR
 from ansible_collections.gopherops.baremetal.plugins.plugin_utils import lock_host
 
 ARGUMENT_SPEC = dict(
@@ -41,6 +42,7 @@ ARGUMENT_SPEC = dict(
     audit_log=dict(type="path"),
     audit=dict(type="dict"),
     out_of_lb=dict(type="bool"),
+    backups_of=dict(type="path"),
     fail_msg=dict(type="str"),
 )
 REQUIRED_IF = [("state", "locked", ("run_id",)), ("state", "unlocked", ("run_id",))]
@@ -154,6 +156,8 @@ class ActionModule(ActionBase):
             extra = dict(audit_log=p["audit_log"], audit_line=json.dumps(audit, sort_keys=True))
         if op == "unlock" and p["out_of_lb"] is not None:
             extra["out_of_lb"] = p["out_of_lb"]
+        if op == "unlock" and p["backups_of"]:
+            extra["backups_dir"] = os.path.join(p["backups_of"], BACKUP_DIR)
         host = self._host(task_vars, op=op, data=mine, **dict(base, **extra))
         if host.get("failed"):
             msg = host.get("msg")

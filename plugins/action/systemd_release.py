@@ -18,8 +18,8 @@ from ansible_collections.gopherops.baremetal.plugins.module_utils.health import 
 from ansible_collections.gopherops.baremetal.plugins.plugin_utils.binary import resolve_src, send
 
 MODULE = "gopherops.baremetal.systemd_release"
-CARRY = ("uploaded", "switched", "restarted", "env_changed", "unit_changed", "previous_release", "changed",
-         "stale_process")
+CARRY = ("uploaded", "switched", "restarted", "env_changed", "unit_changed", "env_restored", "previous_release",
+         "changed", "stale_process")
 
 
 class ActionModule(ActionBase):

@@ -15,6 +15,10 @@ import shutil
 from ansible_collections.gopherops.baremetal.plugins.module_utils import release as rel
 from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil import atomic_write, sha256_file
 
+# under base_dir: the environment file and unit a deploy replaced, root only, until its gate decides
+# (or, with systemd_release's keep_backups, until the rollout's unlock removes them)
+BACKUP_DIR = ".previous"
+
 
 def service_paths(name, config_dir=None, unit_path=None):
     """(environment file, unit file) of service name, as systemd_release writes them."""

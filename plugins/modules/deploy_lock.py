@@ -115,6 +115,14 @@ options:
         unset leaves it as it is.
       - Every call reports the marker in RV(out_of_lb), so the next run knows to put the host back.
     type: bool
+  backups_of:
+    description:
+      - With O(state=unlocked), the O(gopherops.baremetal.systemd_release#module:base_dir) of a service whose deploys
+        kept the environment file and unit of the release before them
+        (O(gopherops.baremetal.systemd_release#module:keep_backups)). Once this run's lock is released, in the same
+        round trip, the C(.previous) directory under it is removed, so that no copy of the secrets is left.
+      - Nothing is removed when the lock was not this run's (another run took it over).
+    type: path
   fail_msg:
     description:
       - When set, the task fails with this message after it did everything else (released the lock, wrote the audit

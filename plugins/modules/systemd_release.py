@@ -63,7 +63,8 @@ options:
   state:
     description:
       - C(deployed) makes O(release_id) the running, healthy release.
-      - C(rolled_back) goes back to O(to), or to the last known good release.
+      - C(rolled_back) goes back to O(to), or to the last known good release. The environment file and unit stay
+        as they are, unless a deploy with O(keep_backups) kept the ones that release ran with.
     type: str
     choices: [deployed, rolled_back]
     default: deployed
@@ -113,6 +114,17 @@ options:
     description: Releases to keep on the host (see M(gopherops.baremetal.release) for which are never pruned).
     type: int
     default: 5
+  keep_backups:
+    description:
+      - When the environment file or the unit changes, the module keeps what they held before in
+        C(<base_dir>/.previous/) (root only, mode 0600) until the health gate decides, so that an automatic rollback
+        puts them back. With V(true) they stay there after the gate passes too, and a later O(state=rolled_back) to
+        the release that ran with them restores them before the restart.
+      - For a rollout that may still switch the host back after its gate (a canary soak, a metrics gate,
+        C(rollout_rollback_scope=run)). Whoever sets it removes the directory at the end, as the rollout's
+        M(gopherops.baremetal.deploy_lock) unlock does; the next O(state=deployed) removes what is left.
+    type: bool
+    default: false
   checks:
     description:
       - Health checks that must all pass, as for M(gopherops.baremetal.health_check) O(checks).
@@ -260,6 +272,11 @@ unit_changed:
   description: Whether the unit file changed.
   returned: always
   type: bool
+env_restored:
+  description: With O(state=rolled_back), whether the environment file and unit that the release switched to ran
+    with were put back (see O(keep_backups)).
+  returned: always
+  type: bool
 health:
   description: The last gate's result (healthy, attempts, elapsed, status, last_response).
   returned: when a gate ran
@@ -302,9 +319,7 @@ from ansible_collections.gopherops.baremetal.plugins.module_utils.fileutil impor
 from ansible_collections.gopherops.baremetal.plugins.module_utils.health import (
     SIGNAL_NAME, gate, journal_tail, retarget_checks, rollback_clause, unhealthy_line)
 from ansible_collections.gopherops.baremetal.plugins.module_utils.release_files import (
-    install_binary, load, manifest_differs, now, prune, save, service_paths, switch_current)
-
-BACKUP_DIR = ".previous"
+    BACKUP_DIR, install_binary, load, manifest_differs, now, prune, save, service_paths, switch_current)
 
 
 class Failure(Exception):
@@ -334,10 +349,11 @@ class Host(object):
         self.group = self.p["group"] or self.user
         self.binary = self.p["binary_name"] or self.p["name"]
         self.stamp = now()
+        self.replacing = None   # (release running before, release deployed) while a deploy writes its files
         self.timings = {}
         self.diff = {"before": "", "after": ""}
         self.result = dict(changed=False, uploaded=False, switched=False, restarted=False, env_changed=False,
-                           unit_changed=False, pruned=[], timings=self.timings)
+                           unit_changed=False, env_restored=False, pruned=[], timings=self.timings)
 
     # -- small helpers -------------------------------------------------------------------------
     def systemctl(self, *args, **kw):
@@ -359,6 +375,12 @@ class Host(object):
 
     def backup_path(self, kind):
         return os.path.join(self.base, BACKUP_DIR, kind)
+
+    def backup_owner(self):
+        """(release that ran with the backups, release that replaced it), or None."""
+        data = read_bytes(self.backup_path("releases"))
+        words = to_text(data or b"", errors="surrogate_or_replace").split()
+        return tuple(words) if len(words) == 2 else None
 
     # -- deploy steps ----------------------------------------------------------------------------
     def ensure_account(self):
@@ -419,6 +441,8 @@ class Host(object):
             if content_changed and current is not None:
                 os.makedirs(os.path.join(self.base, BACKUP_DIR), 0o700, exist_ok=True)
                 atomic_write(self.backup_path(kind), current, 0o600, 0, 0)
+                if self.replacing:
+                    atomic_write(self.backup_path("releases"), to_bytes(" ".join(self.replacing) + "\n"), 0o600, 0, 0)
             atomic_write(path, data, mode, 0, gid)
         return current, content_changed
 
@@ -535,10 +559,10 @@ class Host(object):
             data = read_bytes(self.backup_path(kind))
             if data is not None:
                 atomic_write(path, data, mode, 0, owner_gid)
-                os.unlink(self.backup_path(kind))
                 restored = True
                 if kind == "unit":
                     self.systemctl("daemon-reload")
+        self.drop_backups()
         return restored
 
     def drop_backups(self):
@@ -575,6 +599,8 @@ def deploy(h, manifest, linked):
         os.makedirs(os.path.dirname(dest), 0o755, exist_ok=True)
         install_binary(p["staged"], dest, p["sha256"])
     manifest = rel.record(manifest, rid, p["sha256"], h.stamp, p["version"])
+    if manifest["active"] and manifest["active"] != rid:
+        h.replacing = (manifest["active"], rid)
     h.write_env()
     h.write_unit()
     if linked != rid:
@@ -622,7 +648,7 @@ def outcome(h, manifest, res, journal):
     r = h.result
     if res is None or res["healthy"]:
         manifest = rel.mark_good(manifest, rid)
-        if not h.check:
+        if not h.check and not p["keep_backups"]:
             h.drop_backups()
         manifest, r["pruned"] = prune(h.base, manifest, p["keep_releases"], dry_run=h.check)
         # a release that ran unproven and passed its gate now is deployed too (the manifest records it)
@@ -665,6 +691,7 @@ def main():
             unit=dict(type="str"),
             unit_path=dict(type="path"),
             keep_releases=dict(type="int", default=5),
+            keep_backups=dict(type="bool", default=False),
             checks=dict(type="list", elements="dict", default=[]),
             health_timeout=dict(type="float", default=30),
             health_interval=dict(type="float", default=0.5),
@@ -784,6 +811,11 @@ def run_rolled_back(h, manifest):
                 manifest = rel.mark_failed(manifest, leaving)
             manifest = rel.activate(manifest, target, h.stamp)
             h.changed("switched")
+            # the env file and unit target ran with, kept by a deploy with keep_backups that replaced it
+            if h.backup_owner() == (target, leaving):
+                h.changed("env_restored")
+                if not h.check:
+                    h.restore_backups()
             if not h.check:
                 switch_current(h.base, target)
                 h.restart()

@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import pwd
+import shutil
 import subprocess
 import sys
 
@@ -234,6 +235,9 @@ def main(a):
             lock(a, out)
         elif a["op"] == "unlock":
             unlock(a, out)
+            if out["released"] and a.get("backups_dir"):
+                # the env file and unit a deploy of this run kept for a switch back; no longer needed
+                shutil.rmtree(a["backups_dir"], ignore_errors=True)
         else:
             out["lock"] = read_text(a["path"])
         mark_out_of_lb(a, out)

@@ -108,12 +108,14 @@ def test_failing_release_is_rolled_back_on_the_canary_and_stops_the_run(lab):
 def test_canary_that_breaks_while_it_soaks_is_switched_back_and_stops_the_run(lab):
     hosts = sorted(lab["hosts"])
     good = manifest(lab, hosts[0])["active"]
+    env_before = ssh(lab, hosts[0], "sudo cat /etc/hello/hello.env").stdout
     # Given every host on 1.0.0; When a release that passes its gate but fails 8 s after it started
-    # is deployed with a canary soak longer than that
+    # is deployed, with a new setting, and a canary soak longer than that
     run = playbook("deploy.yml", extra_vars={
         "app_version": "1.0.1-soak",
         "go_build_ldflags": "-X main.failHealthAfter=8s",
         "go_service_health_timeout": 4,
+        "go_service_env": {"LISTEN_ADDR": ":8080", "LOG_LEVEL": "debug", "DRAIN_DELAY": "2s"},
         "rollout_canary_soak": 12,
     })
     # Then the canary passed its gate, failed its check after the soak, and the run says so
@@ -126,6 +128,11 @@ def test_canary_that_breaks_while_it_soaks_is_switched_back_and_stops_the_run(la
     m = manifest(lab, hosts[0])
     assert m["active"] == good and m["last_known_good"] == good
     assert any(r.startswith("1.0.1-soak-") for r in m["failed"])
+    # with the settings it ran with (its env file and the running process), and no copy of them left
+    assert "LOG_LEVEL=debug" not in env_before
+    assert ssh(lab, hosts[0], "sudo cat /etc/hello/hello.env").stdout == env_before
+    assert proc_environ(lab, hosts[0])["LOG_LEVEL"] == "info"
+    assert ssh(lab, hosts[0], "sudo test -e /opt/hello/.previous").returncode == 1
     # back in the load balancer
     for lb in lab["lb"].values():
         assert all(st == "UP" for st, _n in haproxy_servers(lb["container"]).values()), haproxy_servers(lb["container"])
@@ -222,6 +229,8 @@ def test_limits_hooks_and_probing_from_the_controller(lab, tmp_path):
     assert environ["GOMEMLIMIT"] == str(int(256 * 1024 * 1024 * 0.9))
     assert environ["GOMAXPROCS"] == "3"          # the env file wins over the derived value
     assert environ["EXTRA_FROM_UNIT"] == "yes"
+    # the env file and unit the deploy replaced were kept for a switch back until the run's unlock
+    assert ssh(lab, host, "sudo test -e /opt/hello/.previous").returncode == 1
     # back to the defaults
     run = playbook("deploy.yml", "--limit", host)
     assert run.rc == 0, run.out[-4000:]

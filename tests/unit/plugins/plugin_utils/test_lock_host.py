@@ -102,3 +102,15 @@ def test_the_release_a_process_runs_is_read_from_its_executable(tmp_path):
     # a process that does not run from a release, and one that is gone, tell nothing
     assert lock_host.release_of_pid(os.getpid(), str(base)) is None
     assert lock_host.release_of_pid(proc.pid, str(base)) is None
+
+
+def test_unlock_removes_the_kept_backups_only_when_it_releases_this_runs_lock(tmp_path):
+    path, backups = str(tmp_path / "hello.lock"), tmp_path / "opt" / ".previous"
+    backups.mkdir(parents=True)
+    (backups / "env").write_text("API_TOKEN=old\n")
+    run_program(op="lock", path=path, data=lock_data("r1"))
+    # another run's unlock (its lock was taken over) leaves them
+    _rc, other = run_program(op="unlock", path=path, run_id="r0", backups_dir=str(backups))
+    assert not other["released"] and (backups / "env").exists()
+    _rc, mine = run_program(op="unlock", path=path, run_id="r1", backups_dir=str(backups))
+    assert mine["released"] and not backups.exists() and (tmp_path / "opt").is_dir()
