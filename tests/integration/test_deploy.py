@@ -143,6 +143,36 @@ def test_canary_that_breaks_while_it_soaks_is_switched_back_and_stops_the_run(la
         assert run.recap[host]["failed"] == 0, host
 
 
+def test_rollback_scope_run_takes_earlier_batches_back_with_their_settings(lab):
+    hosts = sorted(lab["hosts"])                   # batches: [h1], [h2], [h3, h4]
+    good = manifest(lab, hosts[0])["active"]
+    env_before = ssh(lab, hosts[0], "sudo cat /etc/hello/hello.env").stdout
+    # Given every host on 1.0.0; When a release with new settings passes its gate on the canary but
+    # fails it on the host of the second batch (whose new settings move the service off the port its
+    # checks ask), with rollout_rollback_scope=run
+    run = playbook("deploy.yml", extra_vars={
+        "app_version": "1.0.9-scope",
+        "go_service_env": {"LISTEN_ADDR": "{{ ':8080' if inventory_hostname == '%s' else ':8089' }}" % hosts[0],
+                           "LOG_LEVEL": "debug", "DRAIN_DELAY": "2s"},
+        "go_service_health_timeout": 3,
+        "rollout_rollback_scope": "run",
+    })
+    # Then the run fails at the second batch, and the canary is taken back too: to the release it
+    # ran before, with the env file it ran with, and no copy of the files left on any host
+    assert run.rc != 0
+    assert "%s failed at the health gate phase" % hosts[1] in run.out, run.out[-3000:]
+    audit = json.loads(ssh(lab, hosts[0], "sudo tail -1 /var/log/hello/deploy.log").stdout)
+    assert audit["result"] == "reverted" and audit["to"] == good, audit
+    for host in hosts:
+        assert get_json(lab["hosts"][host])["version"] == VERSION, host
+        assert manifest(lab, host)["active"] == good, host
+        assert ssh(lab, host, "sudo test -e /opt/hello/.previous").returncode == 1, host
+    assert ssh(lab, hosts[0], "sudo cat /etc/hello/hello.env").stdout == env_before
+    assert proc_environ(lab, hosts[0])["LOG_LEVEL"] == "info"
+    for host in hosts[2:]:
+        assert not any(r.startswith("1.0.9-scope") for r in manifest(lab, host)["releases"])
+
+
 def test_rollback_playbook_returns_to_the_previous_good_release(lab):
     hosts = sorted(lab["hosts"])
     before = manifest(lab, hosts[0])["active"]
