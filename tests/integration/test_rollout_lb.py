@@ -258,3 +258,35 @@ def test_a_host_left_out_by_a_busy_release_is_put_back_by_the_next_run(lab, lb):
     assert {s: st for s, (st, _n) in haproxy_servers(lb["container"]).items()} == {h: "UP" for h in hosts}
     assert ssh(lab, canary, "sudo test -e %s" % marker).returncode != 0
     assert "Take the batch out of the load balancer" not in again.out
+
+
+def test_a_host_the_load_balancer_does_not_know_fails_at_the_drain_and_is_not_touched(lab, lb):
+    hosts = sorted(lab["hosts"])
+    canary = hosts[0]
+    run = playbook("deploy.yml", extra_vars={"app_version": "2.3.0"})
+    assert run.rc == 0, run.out[-4000:]
+    before = {h: manifest(lab, h)["active"] for h in hosts}
+    # When the canary's server name is one HAProxy does not have, while a client keeps sending requests
+    with Prober(lb["http"]) as prober:
+        run = playbook("deploy.yml", extra_vars={
+            "app_version": "2.3.1",
+            "rollout_haproxy_server": "{{ 'no-such-server' if inventory_hostname == '%s' else '' }}" % canary})
+    # Then the canary fails at the drain, before its release is touched, and no later batch starts
+    assert run.rc != 0
+    assert "%s failed at the drain phase" % canary in run.out, run.out[-4000:]
+    assert "no-such-server" in run.out.split("failed at the drain phase", 1)[1]
+    assert not prober.failures, prober.report()
+    for host in hosts:
+        assert manifest(lab, host)["active"] == before[host], host
+        assert not any(r.startswith("2.3.1") for r in manifest(lab, host)["releases"]), host
+        assert get_json(lab["hosts"][host])["version"] == "2.3.0"
+        assert ssh(lab, host, "sudo test -e /var/lib/gopherops/locks/hello.lock").returncode != 0, host
+    # every server still in rotation
+    assert {s: st for s, (st, _n) in haproxy_servers(lb["container"]).items()} == {h: "UP" for h in hosts}
+    # the canary counts as possibly out of rotation (with two load balancers one may have drained it),
+    # so the next run, which has nothing to deploy, puts it back and forgets the mark
+    marker = "/var/lib/gopherops/locks/hello.lock.out-of-lb"
+    assert ssh(lab, canary, "sudo cat %s" % marker).stdout.strip()
+    again = playbook("deploy.yml", extra_vars={"app_version": "2.3.0"})
+    assert again.rc == 0 and all(again.changed(h) == 0 for h in hosts), again.out[-4000:]
+    assert ssh(lab, canary, "sudo test -e %s" % marker).returncode != 0
