@@ -15,7 +15,9 @@ description:
     O(timeout) passes, then puts it in maintenance. Servers that still had sessions at the timeout are put in
     maintenance anyway and listed in RV(timed_out); the task does not fail for that.
   - O(state=enabled) makes each server ready again and waits until HAProxy reports it C(UP) (its health checks
-    passed) or O(timeout) passes, which fails the task.
+    passed) or O(timeout) passes, which fails the task. A server with health checks is first forced down, so that
+    it gets requests again only once HAProxy's own checks pass after the change, not on the health it had before
+    its maintenance.
   - All servers of one task are handled together, so a rollout batch costs one round trip per load balancer.
   - Polls every O(interval) seconds, so a server that has no sessions left is in maintenance within a fraction of
     a second.
@@ -144,7 +146,9 @@ def server_rows(path):
         row = dict(zip(fields, line.split(",")))
         if row.get("svname") in ("FRONTEND", "BACKEND"):
             continue
-        rows[(row["pxname"], row["svname"])] = {"status": row.get("status", ""), "sessions": int(row.get("scur") or 0)}
+        # chkfail (failed checks) is reported only for a server with health checks, in maintenance too
+        rows[(row["pxname"], row["svname"])] = {
+            "status": row.get("status", ""), "sessions": int(row.get("scur") or 0), "checked": row.get("chkfail", "") != ""}
     return rows
 
 
@@ -159,6 +163,24 @@ def locate(rows, servers, backend):
                                % (name, "backend %r" % backend if backend else "any backend", ", ".join(backends)))
         pairs[name] = found
     return pairs
+
+
+# HAProxy's answer to a health change on a server that tracks another one's health: it follows that one
+TRACKING = "cannot change health on a tracking server"
+
+
+def enable_line(backend, name, checked):
+    """Back from maintenance a server keeps the health it had before, so it would be UP (and get requests) at
+    once even if its checks now fail. Forced down in the same command line, a server with health checks is UP
+    only once HAProxy's own checks pass again ('rise' times in a row); one without checks would stay down."""
+    line = "set server {0}/{1} state ready".format(backend, name)
+    return line + "; set server {0}/{1} health down".format(backend, name) if checked else line
+
+
+def refusal(answer):
+    """What HAProxy objected to in its answer to a command line, or ''."""
+    lines = [line.strip() for line in answer.splitlines() if line.strip()]
+    return "; ".join(line for line in lines if TRACKING not in line)
 
 
 def settled(row, state):
@@ -184,11 +206,12 @@ def run(module):
             report[name]["sessions"] = rows[(bks[0], name)]["sessions"]
         return dict(changed=changed, servers=report, timed_out=[], waited=0.0)
 
-    first = "drain" if state == "drained" else "ready"
     for backend, name in todo:
-        answer = command(path, "set server %s/%s state %s" % (backend, name, first)).strip()
-        if answer:
-            raise HAProxyError("HAProxy refused 'set server %s/%s state %s': %s" % (backend, name, first, answer))
+        line = (enable_line(backend, name, rows[(backend, name)]["checked"]) if state == "enabled"
+                else "set server %s/%s state drain" % (backend, name))
+        problem = refusal(command(path, line))
+        if problem:
+            raise HAProxyError("HAProxy refused '%s': %s" % (line, problem))
 
     start = time.monotonic()
     deadline = start + p["timeout"]

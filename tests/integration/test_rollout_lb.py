@@ -290,3 +290,38 @@ def test_a_host_the_load_balancer_does_not_know_fails_at_the_drain_and_is_not_to
     again = playbook("deploy.yml", extra_vars={"app_version": "2.3.0"})
     assert again.rc == 0 and all(again.changed(h) == 0 for h in hosts), again.out[-4000:]
     assert ssh(lab, canary, "sudo test -e %s" % marker).returncode != 0
+
+
+def test_a_host_healthy_by_its_checks_that_haproxy_never_sees_up_fails_at_the_enable(lab, lb):
+    hosts = sorted(lab["hosts"])
+    canary = hosts[0]
+    marker = "/var/lib/gopherops/locks/hello.lock.out-of-lb"
+    run = playbook("deploy.yml", extra_vars={"app_version": "2.4.0"})
+    assert run.rc == 0, run.out[-4000:]
+    # When the canary's new settings move it to a port HAProxy does not check (its own checks follow
+    # it there, so its health gate passes), while a client keeps sending requests
+    port = "{{ '8089' if inventory_hostname == '%s' else '8080' }}" % canary
+    with Prober(lb["http"]) as prober:
+        run = playbook("deploy.yml", extra_vars={
+            "app_version": "2.4.1",
+            "go_service_env": {"LISTEN_ADDR": ":" + port, "LOG_LEVEL": "info", "DRAIN_DELAY": "2s"},
+            "go_service_health_checks": [{"url": "http://127.0.0.1:%s/readyz" % port}],
+            "rollout_drain_timeout": 4})
+    # Then the canary fails when it is put back, the run stops there, and no request failed
+    assert run.rc != 0
+    assert "%s failed at the enable phase: healthy on 2.4.1-" % canary in run.out, run.out[-4000:]
+    assert "but not back in the load balancer" in run.out
+    assert not prober.failures, prober.report()
+    # it runs the new release but stays out of rotation, which the host remembers; no later batch started
+    assert manifest(lab, canary)["active"].startswith("2.4.1-")
+    assert haproxy_servers(lb["container"])[canary][0] != "UP"
+    assert ssh(lab, canary, "sudo cat %s" % marker).stdout.strip()
+    for host in hosts[1:]:
+        assert manifest(lab, host)["active"].startswith("2.4.0-"), host
+    # When the next run has the usual settings, the canary gets them back and returns to rotation
+    again = playbook("deploy.yml", extra_vars={"app_version": "2.4.1"})
+    assert again.rc == 0, again.out[-4000:]
+    assert {s: st for s, (st, _n) in haproxy_servers(lb["container"]).items()} == {h: "UP" for h in hosts}
+    assert ssh(lab, canary, "sudo test -e %s" % marker).returncode != 0
+    for host in hosts:
+        assert get_json(lab["hosts"][host])["version"] == "2.4.1", host

@@ -21,9 +21,9 @@ def rows(monkeypatch):
 
 
 def test_rows_are_the_server_lines_only(rows):
-    assert rows == {("app", "app1"): {"status": "UP", "sessions": 2},
-                    ("app", "app2"): {"status": "MAINT", "sessions": 0},
-                    ("api", "app1"): {"status": "DRAIN", "sessions": 0}}
+    assert rows == {("app", "app1"): {"status": "UP", "sessions": 2, "checked": False},
+                    ("app", "app2"): {"status": "MAINT", "sessions": 0, "checked": False},
+                    ("api", "app1"): {"status": "DRAIN", "sessions": 0, "checked": False}}
 
 
 def test_a_server_is_found_in_every_backend_unless_one_is_named(rows):
@@ -59,3 +59,28 @@ def test_settled(row, state, done):
 def test_a_socket_that_is_not_there_is_named(tmp_path):
     with pytest.raises(mod.HAProxyError, match="runtime socket .*nothere"):
         mod.command(str(tmp_path / "nothere"), "show stat")
+
+
+def test_an_enable_forces_a_checked_server_down_in_the_same_command_line():
+    # so that it gets requests only after HAProxy's own checks pass again, not on its old health
+    assert mod.enable_line("app", "app1", True) == "set server app/app1 state ready; set server app/app1 health down"
+    # without checks nothing would ever bring it back up
+    assert mod.enable_line("app", "app1", False) == "set server app/app1 state ready"
+
+
+def test_a_server_has_checks_when_haproxy_counts_its_failed_checks(monkeypatch):
+    stat = ("# pxname,svname,scur,status,chkfail\n"
+            "app,app1,0,MAINT,4\n"
+            "app,app2,0,MAINT,\n")
+    monkeypatch.setattr(mod, "command", lambda path, line: stat)
+    rows = mod.server_rows("/x")
+    assert rows[("app", "app1")]["checked"] and not rows[("app", "app2")]["checked"]
+
+
+@pytest.mark.parametrize("answer, problem", [
+    ("\n\n", ""),
+    ("\ncannot change health on a tracking server.\n", ""),   # it follows the server it tracks
+    ("No such server.\n\n", "No such server."),
+])
+def test_refusal(answer, problem):
+    assert mod.refusal(answer) == problem
