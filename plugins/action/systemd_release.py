@@ -14,7 +14,6 @@ import time
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
-from ansible_collections.gopherops.baremetal.plugins.module_utils.health import gate
 from ansible_collections.gopherops.baremetal.plugins.plugin_utils.binary import resolve_src, send
 
 MODULE = "gopherops.baremetal.systemd_release"
@@ -28,6 +27,10 @@ class ActionModule(ActionBase):
     _requires_connection = True
 
     def _probe(self, args, checks):
+        # imported here, for probe=controller only: health imports ansible.module_utils.urls, which costs
+        # each worker (one per host and task) about 30 ms of CPU, and most deploys probe from the host
+        from ansible_collections.gopherops.baremetal.plugins.module_utils.health import gate  # pylint: disable=import-outside-toplevel
+
         return gate(checks, float(args.get("health_timeout", 30)), float(args.get("health_interval", 0.5)),
                     int(args.get("health_successes", 2)), delay=float(args.get("health_delay", 0)))
 
