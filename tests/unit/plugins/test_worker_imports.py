@@ -21,7 +21,8 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 PYTHON = sys.executable
-FILTER_MODULE = "ansible_collections.gopherops.baremetal.plugins.filter.to_env"
+# another filter than the one the hosts: lines name: asking for one loads them all
+FILTER_MODULE = "ansible_collections.gopherops.baremetal.plugins.filter.text_table"
 
 # runs ansible-playbook in this process, noting at each fork whether the filter module is imported
 WRAPPER = """
@@ -61,7 +62,7 @@ def forks(tmp_path, hosts):
     playbook.write_text(yaml.safe_dump([{
         "name": "App", "hosts": hosts, "gather_facts": False,
         "tasks": [{"name": "Template a filter of the collection",
-                   "ansible.builtin.set_fact": {"x": "{{ {'A': 'b'} | gopherops.baremetal.to_env }}"}}]}]))
+                   "ansible.builtin.set_fact": {"x": "{{ [] | gopherops.baremetal.text_table(['a']) }}"}}]}]))
     out = tmp_path / "forks.json"
     script = tmp_path / "wrapper.py"
     script.write_text(WRAPPER % {"module": FILTER_MODULE, "out": str(out)})
