@@ -87,3 +87,8 @@ def haproxy_servers(container, backend="app"):
         if row.get("pxname") == backend and row.get("svname") not in ("FRONTEND", "BACKEND"):
             servers[row["svname"]] = (row["status"], int(row["scur"] or 0))
     return servers
+
+
+def haproxy_statuses(container, backend="app"):
+    """{server: status} (UP, DOWN, MAINT, ...) from HAProxy's runtime socket on the lab's LB host."""
+    return {server: status for server, (status, _sessions) in haproxy_servers(container, backend).items()}

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from conftest import Background, get_json, playbook
-from prober import haproxy_servers
+from prober import haproxy_statuses
 from test_deploy import manifest, ssh
 
 LOCK = "/var/lib/gopherops/locks/hello.lock"
@@ -49,7 +49,7 @@ def wait_serving(lab, host, timeout=90):
 
 
 def lb_states(lab):
-    return {s: st for s, (st, _n) in haproxy_servers(next(iter(lab["lb"].values()))["container"]).items()} if lab["lb"] else {}
+    return haproxy_statuses(next(iter(lab["lb"].values()))["container"]) if lab["lb"] else {}
 
 
 def wait_lb_up(lab, timeout=30):

@@ -9,9 +9,12 @@ import socket
 import pytest
 
 from conftest import get_json, playbook
-from prober import Prober, haproxy_servers
+from prober import Prober, haproxy_statuses
 from test_deploy import manifest, ssh
 from test_rollout_lock_audit import audit_lines
+
+# beside the lock: the host is out of the load balancer, for the next run to put it back
+OUT_OF_LB = "/var/lib/gopherops/locks/hello.lock.out-of-lb"
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +43,7 @@ def test_v1_then_v2_with_zero_failed_requests_and_a_no_op_rerun(lab, lb):
     # Given every host on v1 behind HAProxy
     run = playbook("deploy.yml", extra_vars={"app_version": "2.0.0"})
     assert run.rc == 0, run.out[-4000:]
-    assert {s: st for s, (st, _n) in haproxy_servers(lb["container"]).items()} == {h: "UP" for h in hosts}
+    assert haproxy_statuses(lb["container"]) == {h: "UP" for h in hosts}
     # When v2 rolls out while a client keeps sending requests through the load balancer
     with Prober(lb["http"]) as prober:
         run = playbook("deploy.yml", extra_vars={"app_version": "2.0.1"})
@@ -53,7 +56,7 @@ def test_v1_then_v2_with_zero_failed_requests_and_a_no_op_rerun(lab, lb):
         assert get_json(lab["hosts"][host])["version"] == "2.0.1"
     # each host was taken out of HAProxy for its deploy and is back in rotation
     assert run.out.count("TASK [gopherops.baremetal.rollout : Take the batch out of the load balancer]") == 3, run.out[-3000:]
-    assert all(st == "UP" for st, _n in haproxy_servers(lb["container"]).values())
+    assert all(st == "UP" for st in haproxy_statuses(lb["container"]).values())
     # and, being out of HAProxy already, was stopped with go_service_drained_stop_signal (SIGINT in the
     # lab): no wait for the service's own 2 s DRAIN_DELAY
     for host in hosts:
@@ -87,7 +90,7 @@ def test_a_failing_canary_is_rolled_back_with_zero_failed_requests(lab, lb):
     assert manifest(lab, canary)["active"] == before[canary]
     assert get_json(lab["hosts"][canary])["version"] == "2.0.1"
     assert any(r.startswith("2.0.2-broken-") for r in manifest(lab, canary)["failed"])
-    assert all(st == "UP" for st, _n in haproxy_servers(lb["container"]).values())
+    assert all(st == "UP" for st in haproxy_statuses(lb["container"]).values())
     # the other hosts never changed, and no request through the load balancer failed
     for host in hosts[1:]:
         assert manifest(lab, host)["active"] == before[host]
@@ -136,7 +139,7 @@ def test_the_rollback_playbook_rolls_back_in_batches_through_the_load_balancer(l
     assert run.out.count("TASK [gopherops.baremetal.rollout : Take the batch out of the load balancer]") == 3
     summary = run.out.split("TASK [gopherops.baremetal.rollout : Summary]", 1)[1]
     assert summary.count("rolled_back") == len(hosts), summary[:2000]
-    assert all(st == "UP" for st, _n in haproxy_servers(lb["container"]).values())
+    assert all(st == "UP" for st in haproxy_statuses(lb["container"]).values())
     # And a rollback to a release that is on no host is refused before any host changes
     run = playbook("rollback.yml", extra_vars={"go_service_rollback_to": "0.0.1-nothere"})
     assert run.rc != 0 and "No host was changed" in run.out and "release 0.0.1-nothere is not on this host" in run.out
@@ -229,7 +232,6 @@ def test_docker_mode_with_zero_failed_requests_there_and_back(lab, lb):
 def test_a_host_left_out_by_a_busy_release_is_put_back_by_the_next_run(lab, lb):
     hosts = sorted(lab["hosts"])
     canary = hosts[0]
-    marker = "/var/lib/gopherops/locks/hello.lock.out-of-lb"
     # Given every host on 2.2.0 behind HAProxy
     run = playbook("deploy.yml", extra_vars={"app_version": "2.2.0"})
     assert run.rc == 0, run.out[-4000:]
@@ -249,14 +251,14 @@ def test_a_host_left_out_by_a_busy_release_is_put_back_by_the_next_run(lab, lb):
     assert manifest(lab, canary)["active"].startswith("2.2.0-")
     assert all(manifest(lab, h)["active"].startswith("2.2.0-") for h in hosts)
     # it was drained for its deploy and is still out of HAProxy, which the host remembers
-    assert haproxy_servers(lb["container"])[canary][0] != "UP"
-    assert ssh(lab, canary, "sudo cat %s" % marker).stdout.strip()
+    assert haproxy_statuses(lb["container"])[canary] != "UP"
+    assert ssh(lab, canary, "sudo cat %s" % OUT_OF_LB).stdout.strip()
     # When the next run finds nothing to deploy
     again = playbook("deploy.yml", extra_vars={"app_version": "2.2.0"})
     # Then it puts the canary back in HAProxy, and forgets the mark
     assert again.rc == 0, again.out[-4000:]
-    assert {s: st for s, (st, _n) in haproxy_servers(lb["container"]).items()} == {h: "UP" for h in hosts}
-    assert ssh(lab, canary, "sudo test -e %s" % marker).returncode != 0
+    assert haproxy_statuses(lb["container"]) == {h: "UP" for h in hosts}
+    assert ssh(lab, canary, "sudo test -e %s" % OUT_OF_LB).returncode != 0
     assert "Take the batch out of the load balancer" not in again.out
 
 
@@ -282,20 +284,18 @@ def test_a_host_the_load_balancer_does_not_know_fails_at_the_drain_and_is_not_to
         assert get_json(lab["hosts"][host])["version"] == "2.3.0"
         assert ssh(lab, host, "sudo test -e /var/lib/gopherops/locks/hello.lock").returncode != 0, host
     # every server still in rotation
-    assert {s: st for s, (st, _n) in haproxy_servers(lb["container"]).items()} == {h: "UP" for h in hosts}
+    assert haproxy_statuses(lb["container"]) == {h: "UP" for h in hosts}
     # the canary counts as possibly out of rotation (with two load balancers one may have drained it),
     # so the next run, which has nothing to deploy, puts it back and forgets the mark
-    marker = "/var/lib/gopherops/locks/hello.lock.out-of-lb"
-    assert ssh(lab, canary, "sudo cat %s" % marker).stdout.strip()
+    assert ssh(lab, canary, "sudo cat %s" % OUT_OF_LB).stdout.strip()
     again = playbook("deploy.yml", extra_vars={"app_version": "2.3.0"})
     assert again.rc == 0 and all(again.changed(h) == 0 for h in hosts), again.out[-4000:]
-    assert ssh(lab, canary, "sudo test -e %s" % marker).returncode != 0
+    assert ssh(lab, canary, "sudo test -e %s" % OUT_OF_LB).returncode != 0
 
 
 def test_a_host_healthy_by_its_checks_that_haproxy_never_sees_up_fails_at_the_enable(lab, lb):
     hosts = sorted(lab["hosts"])
     canary = hosts[0]
-    marker = "/var/lib/gopherops/locks/hello.lock.out-of-lb"
     run = playbook("deploy.yml", extra_vars={"app_version": "2.4.0"})
     assert run.rc == 0, run.out[-4000:]
     # When the canary's new settings move it to a port HAProxy does not check (its own checks follow
@@ -314,14 +314,14 @@ def test_a_host_healthy_by_its_checks_that_haproxy_never_sees_up_fails_at_the_en
     assert not prober.failures, prober.report()
     # it runs the new release but stays out of rotation, which the host remembers; no later batch started
     assert manifest(lab, canary)["active"].startswith("2.4.1-")
-    assert haproxy_servers(lb["container"])[canary][0] != "UP"
-    assert ssh(lab, canary, "sudo cat %s" % marker).stdout.strip()
+    assert haproxy_statuses(lb["container"])[canary] != "UP"
+    assert ssh(lab, canary, "sudo cat %s" % OUT_OF_LB).stdout.strip()
     for host in hosts[1:]:
         assert manifest(lab, host)["active"].startswith("2.4.0-"), host
     # When the next run has the usual settings, the canary gets them back and returns to rotation
     again = playbook("deploy.yml", extra_vars={"app_version": "2.4.1"})
     assert again.rc == 0, again.out[-4000:]
-    assert {s: st for s, (st, _n) in haproxy_servers(lb["container"]).items()} == {h: "UP" for h in hosts}
-    assert ssh(lab, canary, "sudo test -e %s" % marker).returncode != 0
+    assert haproxy_statuses(lb["container"]) == {h: "UP" for h in hosts}
+    assert ssh(lab, canary, "sudo test -e %s" % OUT_OF_LB).returncode != 0
     for host in hosts:
         assert get_json(lab["hosts"][host])["version"] == "2.4.1", host
