@@ -171,6 +171,8 @@ class ActionModule(ActionBase):
                       lock_path=path, app_state=app_state(p["app"], host.get("observed")),
                       ansible_facts=dict(ansible_architecture=host.get("architecture"),
                                          ansible_system=host.get("system")))
+        if p["base_dir"]:
+            result["base_dir"] = p["base_dir"]
         if op == "lock" and host.get("created"):
             result.update(changed=True, acquired=True, holder=lk.describe(parse_lock(mine)))
         else:

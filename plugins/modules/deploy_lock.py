@@ -179,6 +179,10 @@ broken:
   description: The lock that was broken or taken over.
   returned: when a lock was broken
   type: dict
+base_dir:
+  description: The O(base_dir) whose state C(app_state.observed) describes (what a later unlock's O(backups_of) takes).
+  returned: when O(base_dir) is set
+  type: str
 app_state:
   description: active, previous and last_known_good releases, failed releases, and whether the unit is active.
   returned: always
