@@ -94,6 +94,21 @@ def app_state(app, observed):
     return out
 
 
+def host_python(task_vars, delegate_to=None, template=lambda value: value):
+    """The Python to run lock_host with on the host the task runs on: its ansible_python_interpreter,
+    or python3 when unset or left to discovery. A delegated task (the plan's release of every lock
+    after a failure) runs on the delegated host, whose variables Ansible keeps apart, under
+    ansible_delegated_vars, from those of the task's own host."""
+    delegated = task_vars.get("ansible_delegated_vars") or {}
+    if delegate_to and delegate_to in delegated:
+        task_vars = delegated[delegate_to]
+    python = task_vars.get("ansible_python_interpreter") or "python3"
+    python = template(python) if isinstance(python, str) else "python3"
+    if not python or python.startswith("auto"):
+        python = "python3"
+    return python
+
+
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
@@ -101,10 +116,7 @@ class ActionModule(ActionBase):
 
     def _host(self, task_vars, **args):
         """Run lock_host on the host with args; returns its JSON result."""
-        python = task_vars.get("ansible_python_interpreter") or "python3"
-        python = self._templar.template(python) if isinstance(python, str) else "python3"
-        if not python or python.startswith("auto"):
-            python = "python3"
+        python = host_python(task_vars, self._task.delegate_to, self._templar.template)
         cmd = "%s -c %s %s" % (shlex.quote(python), shlex.quote(HOST_PROGRAM), shlex.quote(json.dumps(args)))
         res = self._low_level_execute_command(cmd, sudoable=True)
         out = to_text(res.get("stdout", ""), errors="surrogate_or_replace").strip()
