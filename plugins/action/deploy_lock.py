@@ -96,9 +96,8 @@ def app_state(app, observed):
 
 def host_python(task_vars, delegate_to=None, template=lambda value: value):
     """The Python to run lock_host with on the host the task runs on: its ansible_python_interpreter,
-    or python3 when unset or left to discovery. A delegated task (the plan's release of every lock
-    after a failure) runs on the delegated host, whose variables Ansible keeps apart, under
-    ansible_delegated_vars, from those of the task's own host."""
+    or python3 when unset or left to discovery. A delegated task runs on the delegated host, whose
+    variables Ansible keeps apart, under ansible_delegated_vars, from those of the task's own host."""
     delegated = task_vars.get("ansible_delegated_vars") or {}
     if delegate_to and delegate_to in delegated:
         task_vars = delegated[delegate_to]

@@ -1,5 +1,5 @@
 """Which Python deploy_lock runs its host program with: the host's own, also when the task is
-delegated (the plan releases every lock from one task after a failure)."""
+delegated to another host."""
 
 from __future__ import annotations
 
