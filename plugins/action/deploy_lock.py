@@ -44,6 +44,8 @@ ARGUMENT_SPEC = dict(
     out_of_lb=dict(type="bool"),
     backups_of=dict(type="path"),
     fail_msg=dict(type="str"),
+    refuse=dict(type="str"),
+    plan=dict(type="dict"),
 )
 REQUIRED_IF = [("state", "locked", ("run_id",)), ("state", "unlocked", ("run_id",))]
 
@@ -138,6 +140,8 @@ class ActionModule(ActionBase):
             return dict(result, failed=True, msg="deploy_lock: app must be a plain name, got %r" % p["app"])
         if p["ttl"] < 1:
             return dict(result, failed=True, msg="deploy_lock: ttl must be at least 1 second")
+        if p["refuse"] and p["state"] == "locked":
+            return dict(result, failed=True, refused=True, acquired=False, msg=p["refuse"])
         controller = socket.gethostname()
         # workers are forked from ansible-playbook, so the parent is the process that owns the run
         pid = os.getppid()
@@ -184,6 +188,8 @@ class ActionModule(ActionBase):
                                          ansible_system=host.get("system")))
         if p["base_dir"]:
             result["base_dir"] = p["base_dir"]
+        if p["plan"] is not None:
+            result["plan"] = p["plan"]
         if op == "lock" and host.get("created"):
             result.update(changed=True, acquired=True, holder=lk.describe(parse_lock(mine)))
         else:

@@ -62,29 +62,20 @@ _value:
   elements: str
 """
 
-import hashlib
-
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common.text.converters import to_bytes
-from ansible_collections.gopherops.baremetal.plugins.module_utils.envfile import EnvFileError, render_service_env
+from ansible_collections.gopherops.baremetal.plugins.filter.release_digest import release_digest
 from ansible_collections.gopherops.baremetal.plugins.module_utils.release import changes
-
-
-def _sha256(text):
-    return hashlib.sha256(to_bytes(text, errors="surrogate_or_strict")).hexdigest()
 
 
 def release_changes(observed, release_id, sha256, env=None, secret_env=None, unit=None):
     if observed is not None and not isinstance(observed, dict):
         raise AnsibleFilterError("release_changes: expected the app_state.observed mapping of deploy_lock, got %s"
                                  % type(observed).__name__)
-    if unit is None:
-        raise AnsibleFilterError("release_changes: 'unit' (the unit file's text) is required")
     try:
-        env_text = render_service_env(env, secret_env)
-    except (EnvFileError, TypeError, ValueError) as exc:
-        raise AnsibleFilterError("release_changes: %s" % exc)
-    return changes(observed, str(release_id), str(sha256), _sha256(env_text), _sha256(unit))
+        digest = release_digest(env, secret_env, unit)
+    except AnsibleFilterError as exc:
+        raise AnsibleFilterError(str(exc).replace("release_digest", "release_changes", 1))
+    return changes(observed, str(release_id), str(sha256), digest["env_sha256"], digest["unit_sha256"])
 
 
 class FilterModule(object):

@@ -129,6 +129,19 @@ options:
         line). A rollout ends each host that failed this way, in the same round trip as its unlock.
       - When the host could not do its part, both messages are given.
     type: str
+  refuse:
+    description:
+      - When set with O(state=locked), the task fails with this message at once, and the host is not contacted
+        (no lock is taken). A rollout passes the problems it found in the host's settings, so it checks and locks
+        each host in one task.
+    type: str
+  plan:
+    description:
+      - Returned as given, as RV(plan). A rollout passes what it compares, once the artifacts are built, with what
+        the host runs (the version, the build target and the fingerprints of
+        P(gopherops.baremetal.release_digest#filter)); P(gopherops.baremetal.release_plan#filter) reads it.
+      - Pass no secret here; it is shown with the result.
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -183,6 +196,14 @@ base_dir:
   description: The O(base_dir) whose state C(app_state.observed) describes (what a later unlock's O(backups_of) takes).
   returned: when O(base_dir) is set
   type: str
+refused:
+  description: True when the task failed with O(refuse) without contacting the host.
+  returned: when O(refuse) was set with O(state=locked)
+  type: bool
+plan:
+  description: O(plan), as given.
+  returned: when O(plan) is set
+  type: dict
 app_state:
   description: active, previous and last_known_good releases, failed releases, and whether the unit is active.
   returned: always

@@ -45,10 +45,12 @@ sys.exit(rc)
 
 
 def hosts_line(playbook):
-    """The `hosts:` of the playbook's first play that is not on localhost."""
+    """The `hosts:` of the playbook's play named Plan (deploy.yml: the first on every app host), else
+    of its first play that is not on localhost."""
     with open(os.path.join(ROOT, "playbooks", playbook), encoding="utf-8") as fh:
         plays = yaml.safe_load(fh)
-    return next(p["hosts"] for p in plays if p["hosts"] != "localhost")
+    named = [p["hosts"] for p in plays if p.get("name") == "Plan"]
+    return named[0] if named else next(p["hosts"] for p in plays if p["hosts"] != "localhost")
 
 
 def forks(tmp_path, hosts):
