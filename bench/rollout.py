@@ -11,7 +11,10 @@ For each N, after one untimed warm-up per contender, it times:
   ours   playbooks/deploy.yml with a new app_version (changed), then the same version (no-op);
   plain  bench/plain/deploy.yml with Ansible's defaults, service hello-plain on port 8090;
   bare   per batch and per host in parallel: scp, ssh restart of hello-bare (port 8091) and a curl
-         loop until /version reports the new version; its "no-op" is the same steps again.
+         loop until /version reports the new version; its "no-op" is the same steps again;
+  floor  bench/floor/lock_unlock.yml: the two tasks per host a rerun of ours cannot do without (the
+         lock that reads what the host runs, the unlock) and nothing else, with ours' ansible.cfg:
+         what Ansible itself costs per host on this machine (timed as a no-op only).
 Every contender uses the same batches, serial [1, '25%', '100%']. The changed figures of plain
 and bare include the `go build` of the new version, as ours includes its go_build role.
 Logs go to .build/bench/logs/, figures to .build/bench/rollout.json.
@@ -41,7 +44,7 @@ LAB_NAME = "gopherops-bench"
 LAB_ENV = {"LAB_NAME": LAB_NAME, "LAB_SSH_BASE_PORT": "2400", "LAB_HTTP_BASE_PORT": "18400",
            "LAB_INVENTORY": INVENTORY}
 SERIAL = [1, "25%", "100%"]
-CONTENDERS = ("ours", "plain", "bare")
+CONTENDERS = ("ours", "plain", "bare", "floor")
 BARE_UNIT = """[Unit]
 Description=hello-bare
 [Service]
@@ -146,6 +149,11 @@ def ours(version, log):
     return run(cmd, log, env=base_env(ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg")))
 
 
+def floor(log):
+    cmd = ["ansible-playbook", "bench/floor/lock_unlock.yml", "-i", INVENTORY]
+    return run(cmd, log, env=base_env(ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg")))
+
+
 def plain(version, binary, log):
     cmd = ["ansible-playbook", "bench/plain/deploy.yml", "-i", INVENTORY,
            "-e", "plain_version=" + version, "-e", "plain_binary=" + binary]
@@ -215,13 +223,13 @@ def measure(n, repeat, stamp, tmp, flags, only=CONTENDERS):
             row.setdefault("flags", []).append(note)
             print("  FLAG " + note, flush=True)
 
-    def contender(name, deploy, has_recap):
+    def contender(name, deploy, has_recap, kinds=(("changed", True), ("noop", False))):
         """deploy(version, tag, fresh) -> seconds. One warm-up, then `repeat` pairs of a changed run
-        (a new version) and a rerun of the same version."""
+        (a new version) and a rerun of the same version (or the kinds given)."""
         print("N=%d: %s" % (n, name), flush=True)
         deploy(version(name + "-warm"), name + "-warm", True)
         for i in range(1, repeat + 1):
-            for kind, fresh in (("changed", True), ("noop", False)):
+            for kind, fresh in kinds:
                 tag = "%s-%d-%s" % (name, i, kind)
                 seconds = deploy(version("%s-%d" % (name, i)), tag, fresh)
                 row["samples"].setdefault(name + "_" + kind, []).append(seconds)
@@ -241,6 +249,8 @@ def measure(n, repeat, stamp, tmp, flags, only=CONTENDERS):
     if "bare" in only:
         bare_setup(hosts, log("bare-setup"))
         contender("bare", with_build(lambda ver, binary, tag: bare(hosts, ver, binary, prefix(tag))), False)
+    if "floor" in only:
+        contender("floor", lambda _ver, tag, _fresh: floor(log(tag)), True, kinds=(("noop", False),))
     row.update({key: statistics.median(values) for key, values in row["samples"].items()})
     return row
 
@@ -257,7 +267,7 @@ def cell(value):
 def table(rows):
     cols = [("hosts", "hosts"), ("batches", "batches"), ("ours_changed", "ours changed"),
             ("ours_noop", "ours no-op"), ("plain_changed", "plain changed"), ("plain_noop", "plain no-op"),
-            ("bare_changed", "bare changed"), ("bare_noop", "bare repeat*")]
+            ("bare_changed", "bare changed"), ("bare_noop", "bare repeat*"), ("floor_noop", "floor")]
     cells = [[label for _key, label in cols]]
     for row in rows:
         cells.append([cell(row.get(key, "-")) for key, _label in cols])
