@@ -19,6 +19,7 @@ from ansible_collections.gopherops.baremetal.plugins.plugin_utils.binary import 
 MODULE = "gopherops.baremetal.systemd_release"
 CARRY = ("uploaded", "switched", "restarted", "env_changed", "unit_changed", "env_restored", "previous_release",
          "changed", "stale_process")
+PRESENT = "gopherops-binary-present"
 
 
 class ActionModule(ActionBase):
@@ -34,10 +35,36 @@ class ActionModule(ActionBase):
         return gate(checks, float(args.get("health_timeout", 30)), float(args.get("health_interval", 0.5)),
                     int(args.get("health_successes", 2)), delay=float(args.get("health_delay", 0)))
 
-    def _host_sha256(self, args):
-        """sha256 of the release's binary on the host, or None (missing, unreadable, no sha256sum)."""
+    def _stage(self, args):
+        """One round trip before the module: when the host lacks the release's binary (its sha256
+        differs), make the temporary directory the upload goes to. Returns that directory, or None
+        when the host has the binary. Run as the login user, who writes the upload; a binary it
+        cannot read is sent again (the module checks it and keeps the one in place).
+        Ansible's own steps would take four: the sha256, the home directory, the directory and its removal
+        (the module removes the upload once it has installed it)."""
         dest = posixpath.join(args.get("base_dir") or "", "releases", str(args.get("release_id") or ""),
                               args.get("binary_name") or args.get("name") or "")
+        shell = self._connection._shell
+        basefile = shell._generate_temp_dir_name()
+        mkdir = shell._mkdtemp2(basefile=basefile, system=self._is_become_unprivileged(),
+                                tmpdir=self.get_shell_option("remote_tmp", default="~/.ansible/tmp"))
+        if mkdir.input_data:   # a shell that needs its input for this: Ansible's own steps
+            return self._make_tmp_path() if self._host_sha256(dest) != args["sha256"] else None
+        cmd = 'if [ "$(sha256sum %s 2>/dev/null | cut -d" " -f1)" = %s ]; then echo %s; else %s; fi' % (
+            shlex.quote(dest), shlex.quote(args["sha256"]), PRESENT, mkdir.command)
+        res = self._low_level_execute_command(cmd, sudoable=False)
+        out = to_text(res.get("stdout", ""), errors="surrogate_or_replace")
+        if res.get("rc") == 0 and out.strip() == PRESENT:
+            return None
+        made = out.strip().split("%s=" % basefile, 1)
+        made = shell.join_path(made[-1], "").splitlines()[-1] if res.get("rc") == 0 and len(made) == 2 else ""
+        if not made or made == "/":
+            raise AnsibleActionFail("systemd_release: could not make a temporary directory on the host for the upload "
+                                    "(rc=%s): %s" % (res.get("rc"), to_text(res.get("stderr", "")).strip()[-400:]))
+        return made
+
+    def _host_sha256(self, dest):
+        """sha256 of dest on the host, or None (missing, unreadable, no sha256sum)."""
         res = self._low_level_execute_command("sha256sum %s 2>/dev/null || true" % shlex.quote(dest), sudoable=True)
         words = to_text(res.get("stdout", ""), errors="surrogate_or_replace").split()
         return words[0] if words else None
@@ -50,22 +77,26 @@ class ActionModule(ActionBase):
             args.pop(internal, None)
         state = args.get("state", "deployed")
         made_tmp = None
+        removed = False   # the module removed the upload
         started = time.monotonic()
         try:
             upload_time = None
             if state == "deployed":
                 args["src"] = resolve_src(self, args, "systemd_release")
-                # a plain sha256sum first: when the host lacks the binary it is sent before the one module run
-                if not self._task.check_mode and args.get("sha256") and self._host_sha256(args) != args["sha256"]:
+                # when the host lacks the binary it is sent before the one module run
+                if not self._task.check_mode and args.get("sha256"):
                     t0 = time.monotonic()
-                    made_tmp, args["staged"] = send(self, args["src"])
-                    upload_time = round(time.monotonic() - t0, 3)
+                    made_tmp = self._stage(args)
+                    if made_tmp:
+                        args["staged"] = send(self, args["src"], made_tmp)[1]
+                        upload_time = round(time.monotonic() - t0, 3)
             res = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
             if res.get("needs_upload") and not made_tmp:
                 t0 = time.monotonic()
                 made_tmp, args["staged"] = send(self, args["src"])
                 upload_time = round(time.monotonic() - t0, 3)
                 res = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
+            removed = bool(res.pop("staged_removed", False))
             if upload_time is not None:
                 res["uploaded"] = True
             if res.get("needs_gate") and args.get("probe") == "controller":
@@ -80,7 +111,8 @@ class ActionModule(ActionBase):
         except AnsibleActionFail as exc:
             result.update(failed=True, msg=to_text(exc))
         finally:
-            if made_tmp:
+            # the module removes the upload once installed; after a failure before that, it is removed here
+            if made_tmp and not removed:
                 self._remove_tmp_path(made_tmp)
         return result
 

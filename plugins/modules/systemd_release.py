@@ -579,6 +579,17 @@ def fail_message(h, res, journal, rolled_to, rollback_res):
         head, msg, h.unit_name, p["journal_lines"], "\n".join(journal))
 
 
+def drop_upload(staged):
+    """Remove the upload and the temporary directory the action plugin made for it (one round trip
+    fewer for the action plugin). True when both are gone."""
+    for remove, path in ((os.unlink, staged), (os.rmdir, os.path.dirname(staged))):
+        try:
+            remove(path)
+        except OSError:
+            return False
+    return True
+
+
 def deploy(h, manifest, linked):
     """state=deployed. Returns (manifest, result-ish dict)."""
     p = h.p
@@ -598,6 +609,7 @@ def deploy(h, manifest, linked):
     if p["staged"] and not h.check:
         os.makedirs(os.path.dirname(dest), 0o755, exist_ok=True)
         install_binary(p["staged"], dest, p["sha256"])
+        r["staged_removed"] = drop_upload(p["staged"])
     manifest = rel.record(manifest, rid, p["sha256"], h.stamp, p["version"])
     if manifest["active"] and manifest["active"] != rid:
         h.replacing = (manifest["active"], rid)

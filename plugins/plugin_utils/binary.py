@@ -24,10 +24,10 @@ def resolve_src(action, args, who):
     return src
 
 
-def send(action, src):
-    """Copy src into a new temporary directory on the host; returns (directory, path of the copy).
-    The caller removes the directory."""
-    made_tmp = action._make_tmp_path()
+def send(action, src, made_tmp=None):
+    """Copy src into made_tmp, or a new temporary directory, on the host; returns (directory, path
+    of the copy). The caller removes the directory."""
+    made_tmp = made_tmp or action._make_tmp_path()
     remote = action._connection._shell.join_path(made_tmp, "release-upload")
     action._transfer_file(src, remote)
     action._fixup_perms2((made_tmp, remote))

@@ -23,7 +23,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
     routes = {}
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
-        code, body = self.routes.get(self.path, (404, "not found"))
+        if self.path == "/moved":
+            self.send_response(302)
+            self.send_header("Location", "/ok")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.path == "/header":
+            code, body = 200, self.headers.get("X-Probe", "(none)")
+        else:
+            code, body = self.routes.get(self.path, (404, "not found"))
         data = body.encode()
         self.send_response(code)
         self.send_header("Content-Length", str(len(data)))
@@ -240,3 +249,25 @@ def test_a_failing_check_is_named_among_several(server):
 def test_status_codes_in_items_are_numbers(server):
     (one,) = hc.expand_checks(dict(params(), checks=[{"url": server + "/down", "status_code": "503"}]))
     assert one["status_code"] == [503] and hc.probe_all([one])(None)[2]
+
+
+# A plain http:// URL goes through urllib's own handlers, Ansible's Request otherwise: both must
+# send the check's headers and follow a redirect of a GET.
+@pytest.mark.parametrize("validate_certs", [True, False], ids=["urllib", "ansible-request"])
+def test_headers_are_sent_and_redirects_followed_on_both_paths(server, validate_certs):
+    status, last, good = hc.probe_http(params(url=server + "/header", headers={"X-Probe": "p1"},
+                                              validate_certs=validate_certs))
+    assert (status, last, good) == (200, "p1", True)
+    status, last, good = hc.probe_http(params(url=server + "/moved", validate_certs=validate_certs))
+    assert (status, good) == (200, True) and last.startswith("ok")
+
+
+def test_a_plain_http_probe_makes_no_tls_context(server, monkeypatch):
+    import ssl
+
+    def no_context(*args, **kwargs):
+        raise AssertionError("a TLS context was made for an http:// probe")
+
+    monkeypatch.setattr(ssl, "create_default_context", no_context)
+    monkeypatch.setattr(ssl, "SSLContext", no_context)
+    assert hc.probe_http(params(url=server + "/ok"))[2] is True
