@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from ansible.plugins.loader import shell_loader
-from ansible_collections.gopherops.baremetal.plugins.action.systemd_release import PRESENT, ActionModule
+from ansible_collections.gopherops.baremetal.plugins.action.systemd_release import ActionModule
 from ansible_collections.gopherops.baremetal.plugins.modules.systemd_release import drop_upload
 
 
