@@ -22,6 +22,7 @@ from ansible_collections.gopherops.baremetal.plugins.module_utils import lock as
 from ansible_collections.gopherops.baremetal.plugins.module_utils import release as rel
 from ansible_collections.gopherops.baremetal.plugins.module_utils.release_files import BACKUP_DIR
 from ansible_collections.gopherops.baremetal.plugins.plugin_utils import lock_host
+from ansible_collections.gopherops.baremetal.plugins.plugin_utils.direct_module import host_python
 
 ARGUMENT_SPEC = dict(
     app=dict(type="str", required=True),
@@ -94,20 +95,6 @@ def app_state(app, observed):
     observed["last_known_good"] = manifest["last_known_good"]
     out["observed"] = observed
     return out
-
-
-def host_python(task_vars, delegate_to=None, template=lambda value: value):
-    """The Python to run lock_host with on the host the task runs on: its ansible_python_interpreter,
-    or python3 when unset or left to discovery. A delegated task runs on the delegated host, whose
-    variables Ansible keeps apart, under ansible_delegated_vars, from those of the task's own host."""
-    delegated = task_vars.get("ansible_delegated_vars") or {}
-    if delegate_to and delegate_to in delegated:
-        task_vars = delegated[delegate_to]
-    python = task_vars.get("ansible_python_interpreter") or "python3"
-    python = template(python) if isinstance(python, str) else "python3"
-    if not python or python.startswith("auto"):
-        python = "python3"
-    return python
 
 
 class ActionModule(ActionBase):

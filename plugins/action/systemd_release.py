@@ -14,6 +14,9 @@ import time
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
+from ansible_collections.gopherops.baremetal.plugins.module_utils.health import plain_http
+from ansible_collections.gopherops.baremetal.plugins.modules.systemd_release import ARGUMENT_SPEC, REQUIRED_IF
+from ansible_collections.gopherops.baremetal.plugins.plugin_utils import direct_module
 from ansible_collections.gopherops.baremetal.plugins.plugin_utils.binary import resolve_src, send
 
 MODULE = "gopherops.baremetal.systemd_release"
@@ -34,6 +37,16 @@ class ActionModule(ActionBase):
 
         return gate(checks, float(args.get("health_timeout", 30)), float(args.get("health_interval", 0.5)),
                     int(args.get("health_successes", 2)), delay=float(args.get("health_delay", 0)))
+
+    def _module(self, args, task_vars):
+        """One run of the module on the host: a direct run (plugin_utils/direct_module.py) where the
+        connection pipelines and the host probes nothing that needs Ansible's own HTTP client; the
+        module through AnsiballZ otherwise (paramiko, https:// checks, pipelining off)."""
+        if args.get("probe") == "controller" or plain_http(args.get("checks") or []):
+            if direct_module.usable(self):
+                python = direct_module.host_python(task_vars, self._task.delegate_to, self._templar.template)
+                return direct_module.run(self, "systemd_release", args, ARGUMENT_SPEC, python, required_if=REQUIRED_IF)
+        return self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
 
     def _stage(self, args):
         """One round trip before the module: when the host lacks the release's binary (its sha256
@@ -90,12 +103,12 @@ class ActionModule(ActionBase):
                     if made_tmp:
                         args["staged"] = send(self, args["src"], made_tmp)[1]
                         upload_time = round(time.monotonic() - t0, 3)
-            res = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
+            res = self._module(args, task_vars)
             if res.get("needs_upload") and not made_tmp:
                 t0 = time.monotonic()
                 made_tmp, args["staged"] = send(self, args["src"])
                 upload_time = round(time.monotonic() - t0, 3)
-                res = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
+                res = self._module(args, task_vars)
             removed = bool(res.pop("staged_removed", False))
             if upload_time is not None:
                 res["uploaded"] = True
@@ -123,7 +136,7 @@ class ActionModule(ActionBase):
             if state == "deployed":
                 results["health"] = self._probe(args, args.get("checks") or [])
                 follow = dict(args, phase="finish", gate_results=dict(results, carry=carry))
-                res = self._execute_module(module_name=MODULE, module_args=follow, task_vars=task_vars)
+                res = self._module(follow, task_vars)
                 if not res.get("needs_gate"):
                     return res
                 carry.update({k: res[k] for k in CARRY if k in res})
@@ -132,4 +145,4 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail("systemd_release: checks: %s" % exc)
         phase = "finish" if state == "deployed" else "rollback_finish"
         follow = dict(args, phase=phase, gate_results=dict(results, carry=carry))
-        return self._execute_module(module_name=MODULE, module_args=follow, task_vars=task_vars)
+        return self._module(follow, task_vars)

@@ -100,6 +100,21 @@ def http_get(params):
     return request.get(params["url"])
 
 
+def plain_http(checks):
+    """True when the checks need nothing of ansible.module_utils on the host: each is a tcp check, a
+    command, or an http:// URL with certificate checks left on (http_get's own rule)."""
+    if not isinstance(checks, list):
+        return False
+    for check in checks:
+        if not isinstance(check, dict):
+            return False
+        url = check.get("url")
+        if url is not None and not (isinstance(url, str) and url.lower().startswith("http://")
+                                    and check.get("validate_certs", True) is True):
+            return False
+    return True
+
+
 def probe_http(params):
     try:
         resp = http_get(params)
