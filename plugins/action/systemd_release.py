@@ -38,14 +38,19 @@ class ActionModule(ActionBase):
         return gate(checks, float(args.get("health_timeout", 30)), float(args.get("health_interval", 0.5)),
                     int(args.get("health_successes", 2)), delay=float(args.get("health_delay", 0)))
 
-    def _module(self, args, task_vars):
-        """One run of the module on the host: a direct run (plugin_utils/direct_module.py) where the
-        connection pipelines and the host probes nothing that needs Ansible's own HTTP client; the
-        module through AnsiballZ otherwise (paramiko, https:// checks, pipelining off)."""
-        if args.get("probe") == "controller" or plain_http(args.get("checks") or []):
-            if direct_module.usable(self):
-                python = direct_module.host_python(task_vars, self._task.delegate_to, self._templar.template)
-                return direct_module.run(self, "systemd_release", args, ARGUMENT_SPEC, python, required_if=REQUIRED_IF)
+    def _direct(self, args, task_vars):
+        """The host's python for a direct run (plugin_utils/direct_module.py), or None: a direct run
+        needs a connection that pipelines, and checks the host probes without Ansible's HTTP client.
+        Elsewhere (paramiko, https:// checks, pipelining off) the module runs through AnsiballZ."""
+        if (args.get("probe") == "controller" or plain_http(args.get("checks") or [])) and direct_module.usable(self):
+            return direct_module.host_python(task_vars, self._task.delegate_to, self._templar.template)
+        return None
+
+    def _module(self, args, task_vars, python=None, payload=None):
+        """One run of the module on the host: direct with python, through AnsiballZ without."""
+        if python:
+            return direct_module.run(self, "systemd_release", args, ARGUMENT_SPEC, python, payload=payload,
+                                     required_if=REQUIRED_IF)
         return self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
 
     def _stage(self, args):
@@ -94,26 +99,32 @@ class ActionModule(ActionBase):
         started = time.monotonic()
         try:
             upload_time = None
+            payload = None
+            python = self._direct(args, task_vars)
             if state == "deployed":
                 args["src"] = resolve_src(self, args, "systemd_release")
-                # when the host lacks the binary it is sent before the one module run
+                # when the host lacks the binary it is sent before the one module run; when the caller
+                # knows it lacks it and the module runs directly, with the module's run (one round trip)
                 if not self._task.check_mode and args.get("sha256"):
                     t0 = time.monotonic()
-                    made_tmp = self._stage(args)
+                    if python and args.get("host_lacks_binary"):
+                        payload = ("staged", args["src"])
+                    else:
+                        made_tmp = self._stage(args)
                     if made_tmp:
                         args["staged"] = send(self, args["src"], made_tmp)[1]
                         upload_time = round(time.monotonic() - t0, 3)
-            res = self._module(args, task_vars)
+            res = self._module(args, task_vars, python, payload)
             if res.get("needs_upload") and not made_tmp:
                 t0 = time.monotonic()
                 made_tmp, args["staged"] = send(self, args["src"])
                 upload_time = round(time.monotonic() - t0, 3)
-                res = self._module(args, task_vars)
+                res = self._module(args, task_vars, python)
             removed = bool(res.pop("staged_removed", False))
             if upload_time is not None:
                 res["uploaded"] = True
             if res.get("needs_gate") and args.get("probe") == "controller":
-                res = self._controller_gate(args, res, state, task_vars)
+                res = self._controller_gate(args, res, state, task_vars, python)
             res.pop("needs_upload", None)
             res.pop("needs_gate", None)
             res.pop("rollback_checks", None)
@@ -129,14 +140,14 @@ class ActionModule(ActionBase):
                 self._remove_tmp_path(made_tmp)
         return result
 
-    def _controller_gate(self, args, res, state, task_vars):
+    def _controller_gate(self, args, res, state, task_vars, python):
         carry = {k: res[k] for k in CARRY if k in res}
         results = {}
         try:
             if state == "deployed":
                 results["health"] = self._probe(args, args.get("checks") or [])
                 follow = dict(args, phase="finish", gate_results=dict(results, carry=carry))
-                res = self._module(follow, task_vars)
+                res = self._module(follow, task_vars, python)
                 if not res.get("needs_gate"):
                     return res
                 carry.update({k: res[k] for k in CARRY if k in res})
@@ -145,4 +156,4 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail("systemd_release: checks: %s" % exc)
         phase = "finish" if state == "deployed" else "rollback_finish"
         follow = dict(args, phase=phase, gate_results=dict(results, carry=carry))
-        return self._module(follow, task_vars)
+        return self._module(follow, task_vars, python)

@@ -34,6 +34,13 @@ description:
     C(/proc/<pid>/exe), so a unit whose C(ExecStart) runs a wrapper that does not C(exec) the binary is not checked.
   - A container of the same name that M(gopherops.baremetal.container_release) started (docker mode before) is
     stopped and removed just before the unit starts, so a host group moves back to systemd mode with one variable.
+notes:
+  - Where the connection pipelines modules (the ssh connection with pipelining on) and every check the host
+    probes is C(tcp), a command or an C(http://) URL with certificate checks on, the action plugin runs the module
+    directly with the host's python3 (its C(ansible_python_interpreter), or C(python3) when that is left to
+    discovery), without Ansible's module wrapper. The arguments are checked on the controller against the same
+    specification first, and go to the host on stdin with the module's source. This saves the host about 0.15 s
+    of CPU per run. Elsewhere (paramiko, C(https://) checks, pipelining off) the module runs as any module does.
 author:
   - gopherops maintainers (@gopherops)
 extends_documentation_fragment:
@@ -186,6 +193,13 @@ options:
   staged:
     description: Internal, set by the action plugin; where the binary was sent on the host.
     type: path
+  host_lacks_binary:
+    description:
+      - Set when the caller already knows the host lacks this release's binary (a rollout's plan read it from the
+        host). Where the module runs directly (see the notes), the binary is then sent with the module's run, one
+        round trip instead of a check, an upload and the run.
+    type: bool
+    default: false
   gate_results:
     description: Internal, set by the action plugin; results of checks run on the controller.
     type: dict
@@ -715,6 +729,7 @@ ARGUMENT_SPEC = dict(
     to=dict(type="str"),
     journal_lines=dict(type="int", default=30),
     staged=dict(type="path"),
+    host_lacks_binary=dict(type="bool", default=False),
     gate_results=dict(type="dict", default={}),
     phase=dict(type="str", default="all", choices=["all", "finish", "rollback_finish"]),
 )

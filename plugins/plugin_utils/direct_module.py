@@ -68,6 +68,15 @@ exec(compile(SOURCES.pop("__shim__"), "<host_shim>", "exec"), _shim.__dict__)
 _shim.RUN.update(RUN)
 sys.modules["ansible.module_utils.basic"] = sys.modules["ansible.module_utils.common.text.converters"] = _shim
 sys.meta_path.insert(0, _Sources())
+_upload = None
+if %(payload)r:
+    # the rest of stdin is a file for the module (the binary): kept in a directory of its own, which
+    # the module removes once it has installed the file, and this program in any case
+    import os, shutil, tempfile
+    _upload = tempfile.mkdtemp(prefix="gopherops-upload-")
+    with open(os.path.join(_upload, "release-upload"), "wb") as _fh:
+        shutil.copyfileobj(sys.stdin.buffer, _fh, 1 << 20)
+    RUN["params"][%(payload)r] = os.path.join(_upload, "release-upload")
 _main = {"__name__": "__main__"}
 try:
     exec(compile(SOURCES.pop("__module__"), "<%(module)s>", "exec"), _main)
@@ -79,6 +88,9 @@ except BaseException as _exc:
             "exception": traceback.format_exc()}
     sys.stdout.write(json.dumps(_shim.mask(_out, set(str(v) for v in RUN.get("no_log_values", ()) if str(v)))) + "\n")
     sys.exit(1)
+finally:
+    if _upload:
+        shutil.rmtree(_upload, ignore_errors=True)
 '''
 
 
@@ -126,11 +138,12 @@ def validate(args, argument_spec, **rules):
     return result.validated_parameters, sorted(str(v) for v in result._no_log_values), paths
 
 
-def program(module, params, no_log_values, paths, check_mode, diff):
-    """The python3 program (sent on stdin) that runs module with params."""
+def program(module, params, no_log_values, paths, check_mode, diff, payload=None):
+    """The python3 program that runs module with params. With payload (an option's name), the program
+    saves what follows it on stdin to a file on the host and passes that file's path as the option."""
     run = dict(params=params, no_log_values=no_log_values, paths=paths, check_mode=check_mode, diff=diff)
     return BOOT % dict(sources=repr(json.dumps(sources(module))), run=repr(json.dumps(run)), packages=PACKAGES,
-                       module=module)
+                       module=module, payload=payload)
 
 
 def usable(action):
@@ -139,15 +152,25 @@ def usable(action):
     return bool(action._is_pipelining_enabled("new")) and not C.DEFAULT_KEEP_REMOTE_FILES
 
 
-def run(action, module, args, argument_spec, python, **rules):
-    """Run module on the task's host with args; returns its result as _execute_module would."""
+def run(action, module, args, argument_spec, python, payload=None, **rules):
+    """Run module on the task's host with args; returns its result as _execute_module would.
+    payload: (option, path of a file on the controller) to send in the same round trip, after the
+    program on stdin; the host saves it to a file whose path becomes the option's value."""
     try:
         params, secrets, paths = validate(args, argument_spec, **rules)
     except ValueError as exc:
         return dict(failed=True, msg=to_text(exc))
-    text = program(module, params, secrets, paths, action._task.check_mode, bool(action._task.diff))
+    text = program(module, params, secrets, paths, action._task.check_mode, bool(action._task.diff),
+                   payload=payload[0] if payload else None).encode("utf-8")
+    words = [shlex.quote(word) for word in shlex.split(python)]
+    if payload:
+        # python3 reads the program, exactly its length, from stdin; the program reads the rest
+        words += ["-c", shlex.quote("import sys; exec(compile(sys.stdin.buffer.read(%d), '<program>', 'exec'))"
+                                    % len(text))]
+        with open(payload[1], "rb") as fh:
+            text += fh.read()
     env = action._compute_environment_string().strip()
-    cmd = " ".join(([env] if env else []) + [shlex.quote(word) for word in shlex.split(python)])
+    cmd = " ".join(([env] if env else []) + words)
     res = action._low_level_execute_command(cmd, sudoable=True, in_data=text)
     out = to_text(res.get("stdout", ""), errors="surrogate_or_replace")
     for line in reversed(out.splitlines()):

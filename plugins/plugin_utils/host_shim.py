@@ -122,8 +122,8 @@ class AnsibleModule(object):
         return proc.returncode, out, err
 
     def get_bin_path(self, arg, required=False, opt_dirs=None):
-        dirs = list(opt_dirs or []) + os.environ.get("PATH", "").split(os.pathsep) + ["/sbin", "/usr/sbin",
-                                                                                    "/usr/local/sbin"]
+        dirs = list(opt_dirs or []) + os.environ.get("PATH", "").split(os.pathsep)
+        dirs += ["/sbin", "/usr/sbin", "/usr/local/sbin"]
         found = shutil.which(arg, path=os.pathsep.join(d for d in dirs if d))
         if required and not found:
             self.fail_json(msg="Failed to find required executable %s in paths: %s" % (arg, os.pathsep.join(dirs)))

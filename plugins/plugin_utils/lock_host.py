@@ -19,7 +19,6 @@ import grp
 import hashlib
 import json
 import os
-import platform
 import pwd
 import shutil
 import subprocess
@@ -53,14 +52,6 @@ def file_facts(path):
     return {"sha256": sha256_file(path), "mode": "%04o" % (st.st_mode & 0o7777), "uid": st.st_uid, "gid": st.st_gid}
 
 
-def systemctl_ok(*args):
-    try:
-        return subprocess.call(["systemctl"] + list(args) + ["--quiet"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL) == 0
-    except OSError:
-        return False
-
-
 def current_target(base):
     link = os.path.join(base, "current")
     if os.path.islink(link):
@@ -81,14 +72,29 @@ def release_of_pid(pid, base):
     return exe[len(releases):].split(os.sep, 1)[0]
 
 
-def running_release(unit, base):
-    """The release the unit's main process was started from, or None."""
+# the states for which systemctl is-active and is-enabled answer yes
+ACTIVE = ("active", "reloading", "refreshing")
+ENABLED = ("enabled", "enabled-runtime", "static", "alias", "indirect", "generated", "transient")
+
+
+def unit_state(text):
+    """(active, enabled, main pid or None) from the output of systemctl show with ActiveState,
+    UnitFileState and MainPID."""
+    props = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    pid = props.get("MainPID", "").strip()
+    return (props.get("ActiveState", "").strip() in ACTIVE, props.get("UnitFileState", "").strip() in ENABLED,
+            pid if pid.isdigit() and pid != "0" else None)
+
+
+def show_unit(unit):
+    """unit_state of unit, read with one systemctl run (three with is-active and is-enabled)."""
     try:
-        pid = subprocess.run(["systemctl", "show", "--property=MainPID", "--value", unit], stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, timeout=30, check=False).stdout.decode().strip()
+        text = subprocess.run(["systemctl", "show", "--property=ActiveState,UnitFileState,MainPID", unit],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=30,
+                              check=False).stdout.decode("utf-8", "replace")
     except (OSError, subprocess.TimeoutExpired):
-        return None
-    return release_of_pid(pid, base) if pid.isdigit() and pid != "0" else None
+        text = ""
+    return unit_state(text)
 
 
 def observe(a):
@@ -129,9 +135,8 @@ def observe(a):
            "unit": file_facts(a.get("unit_path") or "/etc/systemd/system/%s" % a["unit"]) if a.get("unit") else None,
            "uid": uid, "gid": gid}
     if a.get("unit"):
-        out["active"] = systemctl_ok("is-active", a["unit"])
-        out["enabled"] = systemctl_ok("is-enabled", a["unit"])
-        out["running"] = running_release(a["unit"], base) if out["active"] else None
+        out["active"], out["enabled"], pid = show_unit(a["unit"])
+        out["running"] = release_of_pid(pid, base) if out["active"] and pid else None
     if a.get("container"):
         out["container"] = container_facts(a["container"])
     return out
@@ -229,7 +234,8 @@ def append_audit(path, line):
 
 
 def main(a):
-    out = {"architecture": platform.machine(), "system": platform.system()}
+    uname = os.uname()
+    out = {"architecture": uname.machine, "system": uname.sysname}
     try:
         if a["op"] == "lock":
             lock(a, out)

@@ -114,3 +114,12 @@ def test_unlock_removes_the_kept_backups_only_when_it_releases_this_runs_lock(tm
     assert not other["released"] and (backups / "env").exists()
     _rc, mine = run_program(op="unlock", path=path, run_id="r1", backups_dir=str(backups))
     assert mine["released"] and not backups.exists() and (tmp_path / "opt").is_dir()
+
+
+def test_the_units_state_comes_from_one_systemctl_show():
+    assert lock_host.unit_state("ActiveState=active\nUnitFileState=enabled\nMainPID=4242\n") == (True, True, "4242")
+    assert lock_host.unit_state("MainPID=0\nActiveState=failed\nUnitFileState=disabled\n") == (False, False, None)
+    assert lock_host.unit_state("ActiveState=reloading\nUnitFileState=static\nMainPID=7\n") == (True, True, "7")
+    # a unit systemd does not know
+    assert lock_host.unit_state("ActiveState=inactive\nUnitFileState=\nMainPID=0\n") == (False, False, None)
+    assert lock_host.unit_state("") == (False, False, None)
