@@ -146,6 +146,20 @@ def program(module, params, no_log_values, paths, check_mode, diff, payload=None
                        module=module, payload=payload)
 
 
+def invocation(python, text, payload=None, env=""):
+    """(command, stdin) that run the program text with python; with payload (a file's path on the
+    controller), python reads exactly the program from stdin and the program the file after it."""
+    words = [shlex.quote(word) for word in shlex.split(python)]
+    data = text.encode("utf-8")
+    if payload:
+        words += ["-c", shlex.quote("import sys; exec(compile(sys.stdin.buffer.read(%d), '<program>', 'exec'))"
+                                    % len(data))]
+        with open(payload, "rb") as fh:
+            data += fh.read()
+    env = (env or "").strip()
+    return " ".join(([env] if env else []) + words), data
+
+
 def usable(action):
     """Whether this task's connection can take the program on stdin: it pipelines modules, and no
     setting keeps the files Ansible would leave on the host for debugging."""
@@ -161,17 +175,9 @@ def run(action, module, args, argument_spec, python, payload=None, **rules):
     except ValueError as exc:
         return dict(failed=True, msg=to_text(exc))
     text = program(module, params, secrets, paths, action._task.check_mode, bool(action._task.diff),
-                   payload=payload[0] if payload else None).encode("utf-8")
-    words = [shlex.quote(word) for word in shlex.split(python)]
-    if payload:
-        # python3 reads the program, exactly its length, from stdin; the program reads the rest
-        words += ["-c", shlex.quote("import sys; exec(compile(sys.stdin.buffer.read(%d), '<program>', 'exec'))"
-                                    % len(text))]
-        with open(payload[1], "rb") as fh:
-            text += fh.read()
-    env = action._compute_environment_string().strip()
-    cmd = " ".join(([env] if env else []) + words)
-    res = action._low_level_execute_command(cmd, sudoable=True, in_data=text)
+                   payload=payload[0] if payload else None)
+    cmd, data = invocation(python, text, payload[1] if payload else None, action._compute_environment_string())
+    res = action._low_level_execute_command(cmd, sudoable=True, in_data=data)
     out = to_text(res.get("stdout", ""), errors="surrogate_or_replace")
     for line in reversed(out.splitlines()):
         line = line.strip()

@@ -271,3 +271,18 @@ def test_a_plain_http_probe_makes_no_tls_context(server, monkeypatch):
     monkeypatch.setattr(ssl, "create_default_context", no_context)
     monkeypatch.setattr(ssl, "SSLContext", no_context)
     assert hc.probe_http(params(url=server + "/ok"))[2] is True
+
+
+@pytest.mark.parametrize("checks, plain", [
+    ([{"url": "http://127.0.0.1:8080/readyz"}, {"tcp": "127.0.0.1:8080"}, {"command": ["true"]}], True),
+    ([{"url": "HTTP://127.0.0.1:8080/", "validate_certs": True}], True),
+    ([], True),
+    ([{"url": "https://127.0.0.1:8443/readyz"}], False),
+    ([{"url": "http://127.0.0.1:8080/", "validate_certs": False}], False),
+    ([{"url": "http://127.0.0.1:8080/", "validate_certs": "no"}], False),
+    ("http://127.0.0.1:8080/", False),
+    (["http://127.0.0.1:8080/"], False),
+])
+def test_plain_http_follows_http_gets_own_rule(checks, plain):
+    """plain_http says whether probing needs ansible.module_utils.urls, as http_get decides it."""
+    assert hc.plain_http(checks) is plain
