@@ -485,10 +485,14 @@ class Host(object):
         if changed and not self.check:
             self.systemctl("daemon-reload")
 
+    def is_active(self):
+        return self.m.run_command(["systemctl", "is-active", "--quiet", self.unit_name])[0] == 0
+
+    def is_enabled(self):
+        return self.m.run_command(["systemctl", "is-enabled", "--quiet", self.unit_name])[0] == 0
+
     def service_state(self):
-        active = self.m.run_command(["systemctl", "is-active", "--quiet", self.unit_name])[0] == 0
-        enabled = self.m.run_command(["systemctl", "is-enabled", "--quiet", self.unit_name])[0] == 0
-        return active, enabled
+        return self.is_active(), self.is_enabled()
 
     def running_release(self):
         """The release the service's main process was started from, read from /proc/<pid>/exe
@@ -535,7 +539,7 @@ class Host(object):
         self.changed("restarted")
         self.remove_container_twin()
         if not self.check:
-            if enable and not self.service_state()[1]:
+            if enable and not self.is_enabled():
                 self.systemctl("enable", self.unit_name)
             self.restart_unit()
         self.timings["restart"] = round(time.monotonic() - start, 3)
@@ -545,7 +549,7 @@ class Host(object):
         service has stopped (the host is already out of its load balancer)."""
         sig = self.p["drained_stop_signal"]
         # a process that already exited (a crash loop) has nothing to signal: then restart as usual
-        if sig and self.service_state()[0] and self.m.run_command(
+        if sig and self.is_active() and self.m.run_command(
                 ["systemctl", "kill", "--kill-who=main", "--signal=" + sig, self.unit_name])[0] == 0:
             deadline = time.monotonic() + self.p["stop_wait"]
             while time.monotonic() < deadline:
