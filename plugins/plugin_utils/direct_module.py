@@ -95,8 +95,8 @@ finally:
 
 
 def host_python(task_vars, delegate_to=None, template=lambda value: value):
-    """The Python to run lock_host with on the host the task runs on: its ansible_python_interpreter,
-    or python3 when unset or left to discovery. A delegated task runs on the delegated host, whose
+    """The Python that runs lock_host and direct module runs on the host the task runs on: its
+    ansible_python_interpreter, or python3 when unset or left to discovery. A delegated task runs on the delegated host, whose
     variables Ansible keeps apart, under ansible_delegated_vars, from those of the task's own host."""
     delegated = task_vars.get("ansible_delegated_vars") or {}
     if delegate_to and delegate_to in delegated:
@@ -183,11 +183,11 @@ def run(action, module, args, argument_spec, python, payload=None, **rules):
         line = line.strip()
         if line.startswith("{"):
             try:
-                data = json.loads(line)
+                result = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(data, dict):
-                return data
+            if isinstance(result, dict):
+                return result
     err = to_text(res.get("stderr", ""), errors="surrogate_or_replace").strip()
     return dict(failed=True, rc=res.get("rc"), msg="%s: the host's %s did not answer (rc=%s): %s"
                 % (module, python, res.get("rc"), (err or out.strip())[-800:] or "no output"))

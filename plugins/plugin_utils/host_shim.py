@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -106,9 +107,10 @@ class AnsibleModule(object):
         self._warnings.append(warning)
 
     def run_command(self, args, check_rc=False, data=None, cwd=None, environ_update=None, **_kw):
-        """(rc, stdout, stderr) as text; a string is run by the shell only if it must be, as a list otherwise."""
+        """(rc, stdout, stderr) as text. args is a list, or a string split as a shell would (never run by
+        a shell)."""
         if isinstance(args, (str, bytes)):
-            args = to_text(args).split()
+            args = shlex.split(to_text(args))
         env = dict(os.environ, **(environ_update or {}))
         try:
             proc = subprocess.run([to_text(a) for a in args], input=to_bytes(data) if data is not None else None,
