@@ -15,7 +15,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 from ansible_collections.gopherops.baremetal.plugins.module_utils.health import plain_http
-from ansible_collections.gopherops.baremetal.plugins.modules.systemd_release import ARGUMENT_SPEC, REQUIRED_IF
+from ansible_collections.gopherops.baremetal.plugins.module_utils.systemd_release_spec import ARGUMENT_SPEC, REQUIRED_IF
 from ansible_collections.gopherops.baremetal.plugins.plugin_utils import direct_module
 from ansible_collections.gopherops.baremetal.plugins.plugin_utils.binary import resolve_src, send
 

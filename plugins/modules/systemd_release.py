@@ -334,6 +334,7 @@ from ansible_collections.gopherops.baremetal.plugins.module_utils.health import 
     SIGNAL_NAME, gate, journal_tail, retarget_checks, rollback_clause, unhealthy_line)
 from ansible_collections.gopherops.baremetal.plugins.module_utils.release_files import (
     BACKUP_DIR, install_binary, load, manifest_differs, now, prune, save, service_paths, switch_current)
+from ansible_collections.gopherops.baremetal.plugins.module_utils.systemd_release_spec import ARGUMENT_SPEC, REQUIRED_IF
 
 
 class Failure(Exception):
@@ -700,44 +701,6 @@ def outcome(h, manifest, res, journal):
     r.update(status="rolled_back" if rollback_res and rollback_res["healthy"] else "failed",
              rolled_back_to=target, journal=journal, rollback_health=rollback_res)
     return manifest, fail_message(h, res, journal, target, rollback_res)
-
-
-# module level: the action plugin validates against the same spec for a direct run (plugin_utils/direct_module.py)
-ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    state=dict(type="str", default="deployed", choices=["deployed", "rolled_back"]),
-    release_id=dict(type="str"),
-    version=dict(type="str"),
-    src=dict(type="path"),
-    sha256=dict(type="str"),
-    binary_name=dict(type="str"),
-    base_dir=dict(type="path", required=True),
-    config_dir=dict(type="path"),
-    user=dict(type="str"),
-    group=dict(type="str"),
-    env=dict(type="dict", default={}),
-    secret_env=dict(type="dict", default={}, no_log=True),
-    unit=dict(type="str"),
-    unit_path=dict(type="path"),
-    keep_releases=dict(type="int", default=5),
-    keep_backups=dict(type="bool", default=False),
-    checks=dict(type="list", elements="dict", default=[]),
-    health_timeout=dict(type="float", default=30),
-    health_interval=dict(type="float", default=0.5),
-    health_successes=dict(type="int", default=2),
-    health_delay=dict(type="float", default=0),
-    drained_stop_signal=dict(type="str"),
-    stop_wait=dict(type="float", default=90),
-    probe=dict(type="str", default="host", choices=["host", "controller"]),
-    rollback_on_failure=dict(type="bool", default=True),
-    to=dict(type="str"),
-    journal_lines=dict(type="int", default=30),
-    staged=dict(type="path"),
-    host_lacks_binary=dict(type="bool", default=False),
-    gate_results=dict(type="dict", default={}),
-    phase=dict(type="str", default="all", choices=["all", "finish", "rollback_finish"]),
-)
-REQUIRED_IF = [("state", "deployed", ("release_id", "sha256", "unit"))]
 
 
 def main():

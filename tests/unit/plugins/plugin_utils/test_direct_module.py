@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from ansible_collections.gopherops.baremetal.plugins.modules.systemd_release import ARGUMENT_SPEC, REQUIRED_IF
+from ansible_collections.gopherops.baremetal.plugins.module_utils.systemd_release_spec import ARGUMENT_SPEC, REQUIRED_IF
 from ansible_collections.gopherops.baremetal.plugins.plugin_utils import direct_module as dm
 from ansible_collections.gopherops.baremetal.plugins.plugin_utils import host_shim
 
